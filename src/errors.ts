@@ -1,0 +1,86 @@
+// The one table of error codes, shared by storage, the binary protocol, HTTP and the client.
+// Any thread. Only codes (and plain details) cross threads and the network, never Error objects.
+//
+// Numbers follow Kafka's error codes where Kafka has the same error, so that a Kafka wire
+// adapter can pass them through; Rill's own codes start at 1000. A code is never reused or
+// renumbered once released; retired codes stay in the table.
+
+export interface ErrorSpec {
+  /** Stable wire code. */
+  readonly code: number;
+  /** Stable name, e.g. 'OFFSET_OUT_OF_RANGE'; HTTP puts it in `{ "error": ... }`. */
+  readonly type: string;
+  /** Default message, used when the thrower has nothing more specific. */
+  readonly message: string;
+  /** HTTP status for this error. */
+  readonly httpStatus: number;
+  /** Whether the same request may succeed if retried later, unchanged. */
+  readonly retriable: boolean;
+}
+
+function spec(code: number, type: string, httpStatus: number, retriable: boolean, message: string): ErrorSpec {
+  return Object.freeze({ code, type, message, httpStatus, retriable });
+}
+
+export const Errors = Object.freeze({
+  UNKNOWN_SERVER_ERROR: spec(-1, 'UNKNOWN_SERVER_ERROR', 500, false, 'Unexpected internal error'),
+  OFFSET_OUT_OF_RANGE: spec(1, 'OFFSET_OUT_OF_RANGE', 416, false, 'The offset is outside the range held by the partition'),
+  CORRUPT_MESSAGE: spec(2, 'CORRUPT_MESSAGE', 500, false, 'Stored data failed its length or CRC check'),
+  UNKNOWN_TOPIC_OR_PARTITION: spec(3, 'UNKNOWN_TOPIC_OR_PARTITION', 404, true, 'This server does not host this topic-partition'),
+  INVALID_FETCH_SIZE: spec(4, 'INVALID_FETCH_SIZE', 400, false, 'The requested fetch size is invalid'),
+  LEADER_NOT_AVAILABLE: spec(5, 'LEADER_NOT_AVAILABLE', 503, true, 'The partition has no leader right now'),
+  NOT_LEADER_OR_FOLLOWER: spec(6, 'NOT_LEADER_OR_FOLLOWER', 421, true, 'This server is not the leader of the partition'),
+  REQUEST_TIMED_OUT: spec(7, 'REQUEST_TIMED_OUT', 504, true, 'The request timed out'),
+  MESSAGE_TOO_LARGE: spec(10, 'MESSAGE_TOO_LARGE', 413, false, 'The record batch is larger than the maximum allowed'),
+  NOT_ENOUGH_REPLICAS: spec(19, 'NOT_ENOUGH_REPLICAS', 503, true, 'Fewer in-sync replicas than min.insync.replicas'),
+  INVALID_CONFIG: spec(40, 'INVALID_CONFIG', 400, false, 'The configuration is invalid'),
+  INVALID_REQUEST: spec(42, 'INVALID_REQUEST', 400, false, 'The request is malformed'),
+  STORAGE_ERROR: spec(56, 'STORAGE_ERROR', 503, true, 'The disk failed the operation'),
+  UNSUPPORTED_COMPRESSION_TYPE: spec(76, 'UNSUPPORTED_COMPRESSION_TYPE', 400, false, 'The compression codec is not supported'),
+  INVALID_RECORD: spec(87, 'INVALID_RECORD', 400, false, 'The record batch is invalid'),
+  LOG_CLOSED: spec(1000, 'LOG_CLOSED', 503, true, 'The partition log is closed'),
+  LOG_TRUNCATED: spec(1001, 'LOG_TRUNCATED', 503, true, 'The records were truncated away before they became durable'),
+});
+
+export type ErrorType = keyof typeof Errors;
+
+const byCode = new Map<number, ErrorSpec>(Object.values(Errors).map((s) => [s.code, s]));
+
+/** The spec for a wire code; unknown codes map to UNKNOWN_SERVER_ERROR. */
+export function errorSpecByCode(code: number): ErrorSpec {
+  return byCode.get(code) ?? Errors.UNKNOWN_SERVER_ERROR;
+}
+
+/** Plain, serializable facts that go with an error (offset ranges, file positions, errno names). */
+export type ErrorDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+/**
+ * An error with a code from the table. `code` and `type` are stable; `message` is for people.
+ * Shaped like kafkajs's errors (`type`, `code`, `retriable`) so its users feel at home.
+ */
+export class RillError extends Error {
+  readonly code: number;
+  readonly type: string;
+  readonly retriable: boolean;
+  readonly httpStatus: number;
+  readonly details: ErrorDetails;
+
+  constructor(spec: ErrorSpec, message?: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message ?? spec.message, options);
+    this.name = 'RillError';
+    this.code = spec.code;
+    this.type = spec.type;
+    this.retriable = spec.retriable;
+    this.httpStatus = spec.httpStatus;
+    this.details = details;
+  }
+
+  /** What crosses threads and the network. */
+  toJSON(): { error: string; code: number; message: string; details: ErrorDetails } {
+    return { error: this.type, code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isRillError(error: unknown, spec?: ErrorSpec): error is RillError {
+  return error instanceof RillError && (spec === undefined || error.code === spec.code);
+}

@@ -1,0 +1,137 @@
+// Decodes record batches (RecordBatch v2, see batch-layout.ts). Any thread.
+// Keys, values and header values are views into the input (no copy): copy them to keep them
+// beyond the life of the buffer, in particular of a mapped segment.
+
+import {
+  ATTRIBUTES,
+  BATCH_HEADER_SIZE,
+  COMPRESSION_MASK,
+  CONTROL_BIT,
+  LOG_OVERHEAD,
+  Compression,
+  RECORDS,
+  TIMESTAMP_TYPE_BIT,
+  TRANSACTIONAL_BIT,
+  TimestampType,
+  readBatchHeader,
+  type BatchHeader,
+} from './batch-layout.js';
+import { checkBatchFrame } from './batch-validator.js';
+import { readInt16 } from './bytes.js';
+import { VarintError, readVarint, readVarlong, type Cursor } from './varint.js';
+import { Errors, RillError } from '../errors.js';
+
+export interface DecodedHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: DecodedHeader[];
+}
+
+export interface DecodedBatch extends BatchHeader {
+  compression: Compression;
+  timestampType: TimestampType;
+  isTransactional: boolean;
+  isControl: boolean;
+  records: DecodedRecord[];
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function invalid(reason: string): RillError {
+  return new RillError(Errors.INVALID_RECORD, reason);
+}
+
+function readNullable(buf: Uint8Array, cursor: Cursor, end: number, what: string): Uint8Array | null {
+  const length = readVarint(buf, cursor, end);
+  if (length === -1) return null;
+  if (length < -1 || cursor.pos + length > end) throw invalid(`${what} length ${length} runs past its record`);
+  const bytes = buf.subarray(cursor.pos, cursor.pos + length);
+  cursor.pos += length;
+  return bytes;
+}
+
+/**
+ * Decodes the batch at `pos`: checks its frame (length, magic, CRC) first, then every record.
+ * Throws RillError INVALID_RECORD (or UNSUPPORTED_COMPRESSION_TYPE) naming what is wrong.
+ */
+export function decodeRecordBatch(buf: Uint8Array, pos = 0): DecodedBatch {
+  const size = checkBatchFrame(buf, pos, buf.length - pos);
+  if (typeof size !== 'number') throw new RillError(size.spec, size.reason);
+  const header = readBatchHeader(buf, pos);
+  const attributes = readInt16(buf, pos + ATTRIBUTES);
+  const compression = attributes & COMPRESSION_MASK;
+  if (compression !== Compression.None) {
+    throw new RillError(Errors.UNSUPPORTED_COMPRESSION_TYPE, `compression ${Compression[compression] ?? compression} is not supported`);
+  }
+  if (header.recordCount < 0 || header.recordCount > size - BATCH_HEADER_SIZE) {
+    throw invalid(`record count ${header.recordCount} does not fit a ${size}-byte batch`);
+  }
+  const end = pos + size;
+  const records: DecodedRecord[] = new Array(header.recordCount);
+  const cursor: Cursor = { pos: pos + RECORDS };
+  try {
+    for (let i = 0; i < header.recordCount; i++) {
+      const length = readVarint(buf, cursor, end);
+      const recordEnd = cursor.pos + length;
+      if (length < 1 || recordEnd > end) throw invalid(`record ${i} length ${length} runs past the batch`);
+      cursor.pos++; // record attributes: unused
+      const timestampDelta = readVarlong(buf, cursor, recordEnd);
+      const offsetDelta = readVarint(buf, cursor, recordEnd);
+      const key = readNullable(buf, cursor, recordEnd, 'key');
+      const value = readNullable(buf, cursor, recordEnd, 'value');
+      const headerCount = readVarint(buf, cursor, recordEnd);
+      if (headerCount < 0 || headerCount > recordEnd - cursor.pos) throw invalid(`record ${i} header count ${headerCount} is invalid`);
+      const headers: DecodedHeader[] = new Array(headerCount);
+      for (let h = 0; h < headerCount; h++) {
+        const keyBytes = readNullable(buf, cursor, recordEnd, 'header key');
+        if (keyBytes === null) throw invalid(`record ${i} header ${h} has a null key`);
+        let headerKey: string;
+        try {
+          headerKey = decoder.decode(keyBytes);
+        } catch {
+          throw invalid(`record ${i} header ${h} key is not valid UTF-8`);
+        }
+        headers[h] = { key: headerKey, value: readNullable(buf, cursor, recordEnd, 'header value') };
+      }
+      if (cursor.pos !== recordEnd) throw invalid(`record ${i} has ${recordEnd - cursor.pos} bytes beyond its fields`);
+      records[i] = {
+        offset: header.baseOffset + offsetDelta,
+        timestamp: header.baseTimestamp + timestampDelta,
+        key,
+        value,
+        headers,
+      };
+    }
+  } catch (error) {
+    if (error instanceof VarintError) throw invalid(error.message);
+    throw error;
+  }
+  if (cursor.pos !== end) throw invalid(`${end - cursor.pos} bytes follow the last record of the batch`);
+  return {
+    ...header,
+    compression,
+    timestampType: attributes & TIMESTAMP_TYPE_BIT ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+    isTransactional: (attributes & TRANSACTIONAL_BIT) !== 0,
+    isControl: (attributes & CONTROL_BIT) !== 0,
+    records,
+  };
+}
+
+/** Decodes every batch of a record set (whole batches back to back, as PartitionLog.read returns). */
+export function decodeRecordBatches(buf: Uint8Array): DecodedBatch[] {
+  const batches: DecodedBatch[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const batch = decodeRecordBatch(buf, pos);
+    batches.push(batch);
+    pos += LOG_OVERHEAD + batch.batchLength;
+  }
+  return batches;
+}

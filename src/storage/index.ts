@@ -1,0 +1,15 @@
+// Public face of the storage layer: partition logs and the record batch format.
+
+export { PartitionLog, storageError } from './partition-log.js';
+export type { AppendResult, PartitionLogOptions, ReadOptions, ReadResult, RetentionResult } from './partition-log.js';
+export type { RecoveryReport } from './log-loader.js';
+export { DEFAULT_LOG_CONFIG, describeLogConfig, logConfigFromProperties, resolveLogConfig } from './log-config.js';
+export type { FlushMode, LogConfig } from './log-config.js';
+export { encodeRecordBatch } from './batch-encoder.js';
+export type { BatchInput, HeaderInput, RecordInput } from './batch-encoder.js';
+export { decodeRecordBatch, decodeRecordBatches } from './batch-decoder.js';
+export type { DecodedBatch, DecodedHeader, DecodedRecord } from './batch-decoder.js';
+export { checkBatchFrame, checkProducedBatch } from './batch-validator.js';
+export type { BatchProblem } from './batch-validator.js';
+export * as BatchLayout from './batch-layout.js';
+export { Compression, TimestampType } from './batch-layout.js';

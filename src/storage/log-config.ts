@@ -1,0 +1,110 @@
+// Per-partition log settings: one table with the Kafka-style property name, default and bounds of
+// each. Any thread. Topic configs (later, in the broker) are parsed through this table.
+
+import { Errors, RillError } from '../errors.js';
+
+export type FlushMode = 'async' | 'sync';
+
+export interface LogConfig {
+  /** segment.bytes: roll to a new segment beyond this size. Positions are u32, hence < 2 GiB. */
+  segmentBytes: number;
+  /** segment.ms: roll a segment this long after its first append. */
+  segmentMs: number;
+  /** retention.ms: delete sealed segments whose newest record is older; -1 keeps forever. */
+  retentionMs: number;
+  /** retention.bytes: delete the oldest sealed segments while the log is larger; -1 = no limit. */
+  retentionBytes: number;
+  /** index.interval.bytes: log bytes between two sparse index entries. */
+  indexIntervalBytes: number;
+  /** max.message.bytes: largest record batch (or record set) one append may carry. */
+  maxMessageBytes: number;
+  /** flush.mode: 'async' acknowledges on write and fdatasyncs periodically; 'sync' after fdatasync. */
+  flushMode: FlushMode;
+  /** flush.interval.ms: period of the background fdatasync (async) and of checkpoints (both). */
+  flushIntervalMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const GiB = 1024 * 1024 * 1024;
+
+interface NumberSetting {
+  key: keyof LogConfig;
+  property: string;
+  default: number;
+  min: number;
+  max: number;
+  /** -1 allowed as "unlimited". */
+  unlimited?: boolean;
+}
+
+const NUMBER_SETTINGS: readonly NumberSetting[] = [
+  // 1 GiB: RocketMQ's CommitLog file size and Kafka's default.
+  { key: 'segmentBytes', property: 'segment.bytes', default: GiB, min: 4096, max: 2 * GiB - 1 },
+  { key: 'segmentMs', property: 'segment.ms', default: 7 * DAY_MS, min: 1, max: Number.MAX_SAFE_INTEGER },
+  { key: 'retentionMs', property: 'retention.ms', default: 7 * DAY_MS, min: 0, max: Number.MAX_SAFE_INTEGER, unlimited: true },
+  { key: 'retentionBytes', property: 'retention.bytes', default: -1, min: 0, max: Number.MAX_SAFE_INTEGER, unlimited: true },
+  { key: 'indexIntervalBytes', property: 'index.interval.bytes', default: 4096, min: 1, max: 2 * GiB - 1 },
+  // Kafka's default (1 MiB of records plus the 12-byte log overhead).
+  { key: 'maxMessageBytes', property: 'max.message.bytes', default: 1024 * 1024 + 12, min: 61, max: 2 * GiB - 1 },
+  { key: 'flushIntervalMs', property: 'flush.interval.ms', default: 1000, min: 1, max: Number.MAX_SAFE_INTEGER },
+];
+
+export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
+  ...(Object.fromEntries(NUMBER_SETTINGS.map((s) => [s.key, s.default])) as Omit<LogConfig, 'flushMode'>),
+  flushMode: 'async' as FlushMode,
+});
+
+function invalid(message: string): RillError {
+  return new RillError(Errors.INVALID_CONFIG, message);
+}
+
+/** Fills in defaults and checks every value; throws INVALID_CONFIG naming the property. */
+export function resolveLogConfig(overrides: Partial<LogConfig> = {}): LogConfig {
+  const config: LogConfig = { ...DEFAULT_LOG_CONFIG };
+  for (const setting of NUMBER_SETTINGS) {
+    const value = overrides[setting.key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+      throw invalid(`${setting.property} must be an integer, got ${JSON.stringify(value)}`);
+    }
+    if (!(setting.unlimited && value === -1) && (value < setting.min || value > setting.max)) {
+      throw invalid(`${setting.property} must be between ${setting.min} and ${setting.max}${setting.unlimited ? ' or -1' : ''}, got ${value}`);
+    }
+    (config as unknown as Record<string, number>)[setting.key] = value;
+  }
+  if (overrides.flushMode !== undefined) {
+    if (overrides.flushMode !== 'async' && overrides.flushMode !== 'sync') {
+      throw invalid(`flush.mode must be 'async' or 'sync', got ${JSON.stringify(overrides.flushMode)}`);
+    }
+    config.flushMode = overrides.flushMode;
+  }
+  if (config.maxMessageBytes > config.segmentBytes) {
+    throw invalid(`max.message.bytes (${config.maxMessageBytes}) must not exceed segment.bytes (${config.segmentBytes})`);
+  }
+  return config;
+}
+
+/** Parses Kafka-style properties ({ 'segment.bytes': '1048576', 'flush.mode': 'sync' }). */
+export function logConfigFromProperties(properties: Readonly<Record<string, string | number>>): LogConfig {
+  const overrides: Partial<LogConfig> = {};
+  for (const [property, raw] of Object.entries(properties)) {
+    if (property === 'flush.mode') {
+      overrides.flushMode = String(raw) as FlushMode;
+      continue;
+    }
+    const setting = NUMBER_SETTINGS.find((s) => s.property === property);
+    if (setting === undefined) throw invalid(`unknown log config '${property}'`);
+    const value = typeof raw === 'number' ? raw : /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (Number.isNaN(value)) throw invalid(`${property} must be an integer, got ${JSON.stringify(raw)}`);
+    (overrides as Record<string, number>)[setting.key] = value;
+  }
+  return resolveLogConfig(overrides);
+}
+
+/** The table, for help texts and docs: property name, default and description per setting. */
+export function describeLogConfig(): { property: string; default: number | string }[] {
+  return [
+    ...NUMBER_SETTINGS.map((s) => ({ property: s.property, default: s.default })),
+    { property: 'flush.mode', default: DEFAULT_LOG_CONFIG.flushMode },
+  ];
+}

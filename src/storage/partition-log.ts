@@ -1,0 +1,544 @@
+// PartitionLog: the append-only, segmented log of one partition. Owner thread only: exactly one
+// thread (the partition's owner worker) opens a partition directory; nothing here is thread-safe.
+//
+// Durability contract (what a resolved promise means):
+// - write() returns once the batches are copied into the mapped segment, i.e. in the page cache:
+//   they survive the process being killed, not the machine losing power.
+// - append() resolves, with flush.mode=async, right after write(): an fdatasync follows within
+//   flush.interval.ms, and on roll and close. With flush.mode=sync it resolves only after an
+//   fdatasync that covers its records has completed; appends that arrive while one fdatasync runs
+//   share the next one (group commit).
+// - flush() resolves once everything written before the call is fdatasynced and checkpointed.
+// - close() flushes, trims the active segment and marks the shutdown clean, so the next open
+//   scans nothing.
+//
+// Records are handed in and out as RecordBatch v2 bytes (see batch-layout.ts). Reads return
+// views into the segment mappings: valid until the segment is rolled, truncated, deleted or the
+// log closed. Copy what you keep.
+
+import { mkdirSync } from 'node:fs';
+import { Errors, RillError, type ErrorSpec } from '../errors.js';
+import { isErrnoError, nativeIo, type FileIo } from '../native/index.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { LAST_OFFSET_DELTA, MAX_TIMESTAMP } from './batch-layout.js';
+import { checkProducedBatch } from './batch-validator.js';
+import { readInt32, readInt64 } from './bytes.js';
+import { CHECKPOINT_FILE, CheckpointFile } from './checkpoint.js';
+import { DurabilityWaiters } from './durability-waiters.js';
+import { deleteSegmentFiles, loadLog, syncDirectory, type RecoveryReport } from './log-loader.js';
+import { resolveLogConfig, type LogConfig } from './log-config.js';
+import { Segment, type SegmentSettings } from './segment.js';
+import { join } from 'node:path';
+
+export interface PartitionLogOptions {
+  config?: Partial<LogConfig>;
+  /** File I/O (tests inject faults); defaults to the native addon. */
+  io?: FileIo;
+  logger?: Logger;
+  /** Milliseconds since the epoch; for segment.ms and retention.ms. */
+  clock?: () => number;
+  /** Leader epoch stamped into appended batches. */
+  leaderEpoch?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  recordCount: number;
+  /** Largest record timestamp among the appended batches. */
+  maxTimestamp: number;
+}
+
+export interface ReadResult {
+  /** Whole record batches, back to back; empty at the log end. A view into the mapped segment. */
+  records: Uint8Array;
+  /** Base offset of the first batch (may be below the offset asked for: batches are whole). */
+  firstOffset: number;
+  /** Where the next read should start. */
+  nextOffset: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  /** Where the bytes are: the segment file and byte position (for zero-copy senders). */
+  file: string | null;
+  position: number;
+}
+
+export interface ReadOptions {
+  /** Return no batch starting at or above this offset (the high watermark, later). */
+  maxOffset?: number;
+}
+
+export interface RetentionResult {
+  deletedSegments: number;
+  deletedBytes: number;
+}
+
+/** Relative offsets in the indexes are u32: roll before a segment spans 2^31 offsets (as Kafka). */
+const MAX_OFFSETS_PER_SEGMENT = 0x7fffffff;
+
+export class PartitionLog {
+  readonly dir: string;
+  readonly config: LogConfig;
+  /** What the last open found and did. */
+  readonly recovery: RecoveryReport;
+  leaderEpoch: number;
+
+  private readonly settings: SegmentSettings;
+  private readonly logger: Logger;
+  private readonly clock: () => number;
+  private readonly checkpoint: CheckpointFile;
+  private segments: Segment[];
+  private next: number;
+  /** Every offset below this is fdatasynced. */
+  private durableEnd: number;
+  /** Every offset below this is recorded in the checkpoint. */
+  private checkpointedEnd: number;
+  private lastCheckpointAt: number;
+  /** Sealed segments whose tail has not been fdatasynced yet. */
+  private unsyncedSealed: Segment[] = [];
+  private readonly waiters = new DurabilityWaiters();
+  private flushScheduled = false;
+  private flushRequested = false;
+  private flushing: Promise<void> | null = null;
+  /** Bumped by truncateTo, so a flush round that straddles it does not checkpoint stale state. */
+  private truncations = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** Set when an fdatasync failed: the page cache may have dropped data, so stop accepting writes. */
+  private failure: RillError | null = null;
+
+  private constructor(dir: string, config: LogConfig, options: PartitionLogOptions, checkpoint: CheckpointFile) {
+    this.dir = dir;
+    this.config = config;
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? Date.now;
+    this.leaderEpoch = options.leaderEpoch ?? 0;
+    this.settings = { io: options.io ?? nativeIo, segmentBytes: config.segmentBytes, indexIntervalBytes: config.indexIntervalBytes };
+    this.checkpoint = checkpoint;
+    const { segments, report } = loadLog(dir, this.settings, checkpoint, this.logger);
+    this.segments = segments;
+    this.recovery = report;
+    this.next = this.active.nextOffset;
+    // What recovery accepted came from the page cache or the disk: sync it, then mark the log
+    // open (not clean) before any append, so a crash from here on is recovered by a scan.
+    this.active.syncNow();
+    this.writeCheckpoint();
+    this.durableEnd = this.next;
+    this.checkpointedEnd = this.next;
+    this.lastCheckpointAt = this.clock();
+    this.timer = setInterval(() => this.onTimer(), config.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Opens the log in `dir` (created if missing), recovering it if it was not closed cleanly. */
+  static async open(dir: string, options: PartitionLogOptions = {}): Promise<PartitionLog> {
+    const config = resolveLogConfig(options.config);
+    mkdirSync(dir, { recursive: true });
+    const checkpoint = CheckpointFile.open(join(dir, CHECKPOINT_FILE));
+    try {
+      return new PartitionLog(dir, config, options, checkpoint);
+    } catch (error) {
+      checkpoint.close();
+      throw storageError(error, `opening ${dir}`);
+    }
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /** Offset of the first record held. */
+  get logStartOffset(): number {
+    return this.segments[0].baseOffset;
+  }
+
+  /** Offset the next appended record gets (one past the last). */
+  get logEndOffset(): number {
+    return this.next;
+  }
+
+  /** Offsets below this are known to be fdatasynced. */
+  get flushedOffset(): number {
+    return this.durableEnd;
+  }
+
+  /** Bytes of record batches held, over all segments. */
+  get size(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw new RillError(Errors.LOG_CLOSED, `partition log ${this.dir} is closed`);
+    if (this.failure !== null) throw this.failure;
+  }
+
+  // --- appending --------------------------------------------------------------------------------
+
+  /**
+   * Validates and writes one or more whole batches (a record set), assigning offsets. Nothing is
+   * written if any batch is invalid or the disk refuses the space. Not yet durable: see append().
+   */
+  write(records: Uint8Array): AppendResult {
+    this.assertUsable();
+    const { maxMessageBytes, segmentBytes } = this.config;
+    if (records.length === 0) throw new RillError(Errors.INVALID_RECORD, 'empty record set');
+    if (records.length > segmentBytes) {
+      throw new RillError(Errors.MESSAGE_TOO_LARGE, `record set of ${records.length} bytes exceeds segment.bytes (${segmentBytes})`);
+    }
+    let pos = 0;
+    let batches = 0;
+    let recordCount = 0;
+    let maxTimestamp = -Infinity;
+    while (pos < records.length) {
+      const size = checkProducedBatch(records, pos, records.length - pos);
+      if (typeof size !== 'number') throw new RillError(size.spec, `batch ${batches} at byte ${pos}: ${size.reason}`);
+      if (size > maxMessageBytes) {
+        throw new RillError(Errors.MESSAGE_TOO_LARGE, `batch ${batches} is ${size} bytes; max.message.bytes is ${maxMessageBytes}`);
+      }
+      recordCount += readInt32(records, pos + LAST_OFFSET_DELTA) + 1;
+      maxTimestamp = Math.max(maxTimestamp, readInt64(records, pos + MAX_TIMESTAMP));
+      pos += size;
+      batches++;
+    }
+
+    const now = this.clock();
+    this.maybeRoll(records.length, recordCount, now);
+    const active = this.active;
+    try {
+      active.reserve(records.length, batches);
+    } catch (error) {
+      throw storageError(error, `appending to ${active.paths.log}`);
+    }
+    const baseOffset = this.next;
+    this.next = active.append(records, baseOffset, this.leaderEpoch, now);
+    return { baseOffset, lastOffset: this.next - 1, recordCount, maxTimestamp };
+  }
+
+  /** write(), then wait as flush.mode says (see the durability contract at the top). */
+  async append(records: Uint8Array): Promise<AppendResult> {
+    const result = this.write(records);
+    if (this.config.flushMode === 'sync') await this.waitForDurable(result.lastOffset + 1);
+    return result;
+  }
+
+  /** Resolves once every offset below `end` is fdatasynced (starting a flush if none is due). */
+  waitForDurable(end: number): Promise<void> {
+    if (end <= this.durableEnd) return Promise.resolve();
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const promise = this.waiters.add(end);
+    this.scheduleFlush();
+    return promise;
+  }
+
+  private maybeRoll(length: number, recordCount: number, now: number): void {
+    const active = this.active;
+    if (active.isEmpty) return;
+    const full = active.size + length > this.config.segmentBytes;
+    const old = active.createdAt !== null && now - active.createdAt >= this.config.segmentMs;
+    const offsetsFull = this.next + recordCount - 1 - active.baseOffset > MAX_OFFSETS_PER_SEGMENT;
+    if (full || old || offsetsFull) this.roll();
+  }
+
+  /** Seals the active segment and starts a new one at the log end. */
+  roll(): void {
+    this.assertUsable();
+    const old = this.active;
+    if (old.isEmpty) return;
+    old.seal();
+    let fresh: Segment;
+    try {
+      fresh = Segment.active(this.settings, this.dir, this.next, {
+        size: 0,
+        nextOffset: this.next,
+        offsetIndexEntries: 0,
+        timeIndexEntries: 0,
+        maxTimestamp: -Infinity,
+      });
+      syncDirectory(this.dir);
+    } catch (error) {
+      old.reopenAsActive();
+      throw storageError(error, `creating a segment in ${this.dir}`);
+    }
+    old.nextOffset = this.next;
+    this.segments.push(fresh);
+    this.unsyncedSealed.push(old);
+    this.logger.info({ dir: this.dir, segment: fresh.paths.log, sealed: old.paths.log, size: old.size }, 'rolled segment');
+    // Flush on roll: the sealed tail gets its fdatasync now rather than at the next tick.
+    this.flushRequested = true;
+    this.scheduleFlush();
+  }
+
+  // --- flushing ---------------------------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing !== null || this.closed) return;
+    this.flushScheduled = true;
+    // setImmediate rather than now: appends issued in this turn of the event loop share the sync.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.runFlush(false);
+    });
+  }
+
+  private onTimer(): void {
+    if (this.closed || this.flushing !== null) return;
+    if (this.durableEnd < this.next || this.checkpointedEnd < this.durableEnd || this.unsyncedSealed.length > 0) {
+      void this.runFlush(true);
+    }
+  }
+
+  /** Runs one flush round unless one is running; then keeps going while work is waiting. */
+  private async runFlush(checkpoint: boolean): Promise<void> {
+    if (this.flushing !== null) return this.flushing;
+    const round = this.flushRound(checkpoint || this.config.flushMode === 'async' || this.checkpointDue());
+    this.flushing = round;
+    try {
+      await round;
+    } finally {
+      this.flushing = null;
+    }
+    if (!this.closed && this.failure === null && (this.waiters.size > 0 || this.flushRequested)) this.scheduleFlush();
+  }
+
+  private checkpointDue(): boolean {
+    return this.clock() - this.lastCheckpointAt >= this.config.flushIntervalMs;
+  }
+
+  /**
+   * One fdatasync round: everything written before it started becomes durable; with `checkpoint`,
+   * the indexes are synced too and the checkpoint is moved up to that point.
+   */
+  private async flushRound(checkpoint: boolean): Promise<void> {
+    this.flushRequested = false;
+    const target = this.next;
+    const truncations = this.truncations;
+    const active = this.active;
+    const sealed = this.unsyncedSealed;
+    this.unsyncedSealed = [];
+    const state = checkpoint ? active.snapshot() : null;
+    try {
+      await Promise.all([...sealed.map((s) => s.syncAsync(true)), active.syncAsync(checkpoint)]);
+    } catch (error) {
+      this.fail(storageError(error, `fdatasync in ${this.dir}`));
+      return;
+    }
+    if (truncations !== this.truncations || this.closed) return;
+    this.durableEnd = Math.max(this.durableEnd, target);
+    this.waiters.resolveUpTo(this.durableEnd);
+    if (state !== null && this.segments.includes(active)) {
+      try {
+        this.checkpoint.write({ clean: false, segmentBase: active.baseOffset, ...checkpointFields(state) });
+      } catch (error) {
+        this.fail(storageError(error, `writing the checkpoint of ${this.dir}`));
+        return;
+      }
+      this.checkpointedEnd = target;
+      this.lastCheckpointAt = this.clock();
+    }
+  }
+
+  private fail(error: RillError): void {
+    this.failure = error;
+    this.logger.error({ dir: this.dir, err: error }, 'fdatasync failed; the log refuses writes until it is reopened and recovered');
+    this.waiters.rejectAll(error);
+  }
+
+  /** Makes everything written so far durable and checkpointed. */
+  async flush(): Promise<void> {
+    this.assertUsable();
+    const target = this.next;
+    while (this.flushing !== null) await this.flushing;
+    if (this.checkpointedEnd >= target && this.unsyncedSealed.length === 0) return;
+    await this.runFlush(true);
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private writeCheckpoint(clean = false): void {
+    const active = this.active;
+    this.checkpoint.write({ clean, segmentBase: active.baseOffset, ...checkpointFields(active.snapshot()) });
+  }
+
+  // --- reading ----------------------------------------------------------------------------------
+
+  private segmentFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Whole batches from the one holding `offset`, up to `maxBytes` (at least one batch, so large
+   * batches never stall a consumer). At the log end, an empty result. Outside
+   * [logStartOffset, logEndOffset]: OFFSET_OUT_OF_RANGE with the valid range in its details.
+   */
+  read(offset: number, maxBytes: number, options: ReadOptions = {}): ReadResult {
+    this.assertUsable();
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+      throw new RillError(Errors.INVALID_FETCH_SIZE, `maxBytes must be a positive integer, got ${maxBytes}`);
+    }
+    const start = this.logStartOffset;
+    const end = this.next;
+    if (!Number.isSafeInteger(offset) || offset < start || offset > end) {
+      throw new RillError(Errors.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${start}, ${end}]`, {
+        offset,
+        logStartOffset: start,
+        logEndOffset: end,
+      });
+    }
+    const maxOffset = Math.min(options.maxOffset ?? end, end);
+    for (let i = this.segmentFor(offset); i < this.segments.length && offset < maxOffset; i++) {
+      const segment = this.segments[i];
+      const slice = segment.read(Math.max(offset, segment.baseOffset), maxBytes, maxOffset);
+      if (slice === null) continue;
+      return {
+        records: slice.bytes,
+        firstOffset: slice.firstOffset,
+        nextOffset: slice.bytes.length === 0 ? offset : slice.nextOffset,
+        logStartOffset: start,
+        logEndOffset: end,
+        file: segment.paths.log,
+        position: slice.position,
+      };
+    }
+    return { records: new Uint8Array(0), firstOffset: offset, nextOffset: offset, logStartOffset: start, logEndOffset: end, file: null, position: 0 };
+  }
+
+  /** The first record with a timestamp >= `timestamp` (offset and its timestamp), or null. */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
+    this.assertUsable();
+    for (const segment of this.segments) {
+      const found = segment.findByTimestamp(timestamp, this.logStartOffset);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  // --- retention and truncation -----------------------------------------------------------------
+
+  /**
+   * Deletes the oldest sealed segments that retention.ms or retention.bytes no longer keeps.
+   * The active segment is never deleted (it rolls by segment.ms / segment.bytes first).
+   */
+  deleteRetainedSegments(now: number = this.clock()): RetentionResult {
+    this.assertUsable();
+    const { retentionMs, retentionBytes } = this.config;
+    let total = this.size;
+    let deletedSegments = 0;
+    let deletedBytes = 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0];
+      const expired = retentionMs >= 0 && oldest.largestTimestamp() < now - retentionMs;
+      const oversized = retentionBytes >= 0 && total - oldest.size >= retentionBytes;
+      if (!expired && !oversized) break;
+      this.segments.shift();
+      this.unsyncedSealed = this.unsyncedSealed.filter((s) => s !== oldest);
+      deleteSegmentFiles(oldest);
+      total -= oldest.size;
+      deletedBytes += oldest.size;
+      deletedSegments++;
+      this.logger.info({ dir: this.dir, segment: oldest.paths.log, reason: expired ? 'retention.ms' : 'retention.bytes' }, 'deleted segment');
+    }
+    if (deletedSegments > 0) syncDirectory(this.dir);
+    return { deletedSegments, deletedBytes };
+  }
+
+  /**
+   * Removes every record at or above `offset` (from the start of the batch holding it) and
+   * returns the new log end offset. Below the log start, the log is emptied and restarts at
+   * `offset`. Appends still waiting for durability beyond the new end fail with LOG_TRUNCATED.
+   */
+  truncateTo(offset: number): number {
+    this.assertUsable();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RillError(Errors.INVALID_REQUEST, `cannot truncate to ${offset}`);
+    if (offset >= this.next) return this.next;
+    this.truncations++;
+    let keep: number;
+    if (offset <= this.logStartOffset) {
+      keep = 0;
+      for (const segment of this.segments.splice(0)) deleteSegmentFiles(segment);
+      this.segments.push(Segment.active(this.settings, this.dir, offset, { size: 0, nextOffset: offset, offsetIndexEntries: 0, timeIndexEntries: 0, maxTimestamp: -Infinity }));
+      this.next = offset;
+    } else {
+      keep = this.segmentFor(offset);
+      for (const segment of this.segments.splice(keep + 1)) deleteSegmentFiles(segment);
+      const segment = this.segments[keep];
+      segment.reopenAsActive();
+      this.next = segment.truncateTo(offset);
+    }
+    this.unsyncedSealed = this.unsyncedSealed.filter((s) => this.segments.includes(s) && s !== this.active);
+    syncDirectory(this.dir);
+    this.active.syncNow();
+    this.writeCheckpoint();
+    this.durableEnd = Math.min(this.durableEnd, this.next);
+    this.checkpointedEnd = Math.min(this.checkpointedEnd, this.next);
+    this.waiters.rejectFrom(this.next, new RillError(Errors.LOG_TRUNCATED, `log ${this.dir} was truncated to ${this.next}`));
+    this.logger.info({ dir: this.dir, logEndOffset: this.next }, 'truncated log');
+    return this.next;
+  }
+
+  // --- closing ----------------------------------------------------------------------------------
+
+  /** Flushes, trims the active segment, writes a clean-shutdown checkpoint and releases files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    while (this.flushing !== null) await this.flushing.catch(() => {});
+    try {
+      if (this.failure === null) {
+        const active = this.active;
+        for (const segment of this.unsyncedSealed) segment.syncNow();
+        active.trimForClose();
+        active.syncNow();
+        this.writeCheckpoint(true);
+        this.durableEnd = this.next;
+        this.waiters.resolveUpTo(this.next);
+      }
+    } catch (error) {
+      const failure = storageError(error, `closing ${this.dir}`);
+      this.waiters.rejectAll(failure);
+      throw failure;
+    } finally {
+      this.waiters.rejectAll(new RillError(Errors.LOG_CLOSED, `partition log ${this.dir} closed`));
+      for (const segment of this.segments) segment.closeFiles();
+      this.checkpoint.close();
+    }
+  }
+}
+
+function checkpointFields(state: ReturnType<Segment['snapshot']>) {
+  return {
+    nextOffset: state.nextOffset,
+    position: state.size,
+    offsetIndexEntries: state.offsetIndexEntries,
+    timeIndexEntries: state.timeIndexEntries,
+    maxTimestamp: state.maxTimestamp,
+  };
+}
+
+/** Wraps a system error (ENOSPC, EACCES, EIO, ...) as STORAGE_ERROR; RillErrors pass through. */
+export function storageError(error: unknown, doing: string, spec: ErrorSpec = Errors.STORAGE_ERROR): RillError {
+  if (error instanceof RillError) return error;
+  if (isErrnoError(error)) {
+    return new RillError(spec, `${doing}: ${error.code} (${error.syscall})`, { errno: error.code, syscall: error.syscall }, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new RillError(spec, `${doing}: ${message}`, {}, { cause: error });
+}

@@ -1,0 +1,528 @@
+// One segment of a partition log: a .log file of record batches back to back, with its sparse
+// .index and .timeindex (see sparse-index.ts). Owner thread only. Not thread-safe.
+//
+// A segment is either active (the one being appended to: its files are mapped read-write and
+// grow in chunks, see mapped-file.ts) or sealed (trimmed to its real length; files opened
+// read-only on first use). Only the owning PartitionLog changes a segment.
+//
+// Positions are u32 and relative offsets are u32, so a segment holds < 2 GiB and < 2^31 offsets;
+// the log rolls before either would overflow.
+
+import { statSync } from 'node:fs';
+import { Errors, RillError } from '../errors.js';
+import { type FileIo } from '../native/index.js';
+import {
+  BATCH_HEADER_SIZE,
+  LOG_OVERHEAD,
+  MAGIC,
+  CURRENT_MAGIC,
+  BASE_OFFSET,
+  PARTITION_LEADER_EPOCH,
+  batchBaseOffset,
+  batchLastOffset,
+  batchMaxTimestamp,
+  batchSize,
+} from './batch-layout.js';
+import { checkBatchFrame } from './batch-validator.js';
+import { decodeRecordBatch } from './batch-decoder.js';
+import { readInt8, writeInt32, writeInt64 } from './bytes.js';
+import { MappedFile } from './mapped-file.js';
+import { segmentPaths, type SegmentPaths } from './segment-files.js';
+import { OffsetIndex, TimeIndex } from './sparse-index.js';
+
+/** What is known of an active segment when it is opened (from a checkpoint or a scan). */
+export interface ActiveState {
+  size: number;
+  nextOffset: number;
+  offsetIndexEntries: number;
+  timeIndexEntries: number;
+  maxTimestamp: number;
+}
+
+export interface SegmentSettings {
+  io: FileIo;
+  segmentBytes: number;
+  indexIntervalBytes: number;
+}
+
+/** A slice of the log returned by a read: whole batches, a view into the segment's mapping. */
+export interface SegmentSlice {
+  bytes: Uint8Array;
+  position: number;
+  firstOffset: number;
+  nextOffset: number;
+}
+
+/** How a recovery scan ended. */
+export interface ScanResult {
+  /** End of the last valid batch. */
+  end: number;
+  nextOffset: number;
+  /** Why the scan stopped before the end of the file, if not at zeros or the end. */
+  problem: string | null;
+}
+
+export class Segment {
+  readonly baseOffset: number;
+  readonly paths: SegmentPaths;
+  private readonly settings: SegmentSettings;
+  private log: MappedFile | null = null;
+  private offsetIndex: OffsetIndex | null = null;
+  private timeIndex: TimeIndex | null = null;
+  private activeState = false;
+  /** Bytes of valid batches. */
+  size: number;
+  /** One past the last offset in the segment (for a sealed segment, set by the log). */
+  nextOffset: number;
+  /** Largest record timestamp, -Infinity when empty; for sealed segments read lazily. */
+  private maxTs: number | null;
+  private lastIndexedPosition = 0;
+  /** When the first batch was appended (ms), for segment.ms; null while empty. */
+  createdAt: number | null = null;
+  /** Bytes appended since the last fdatasync of this segment began. */
+  dirty = false;
+
+  private constructor(settings: SegmentSettings, dir: string, baseOffset: number, size: number, nextOffset: number) {
+    this.settings = settings;
+    this.baseOffset = baseOffset;
+    this.paths = segmentPaths(dir, baseOffset);
+    this.size = size;
+    this.nextOffset = nextOffset;
+    this.maxTs = null;
+  }
+
+  /** A sealed segment whose files are opened on first use. */
+  static sealed(settings: SegmentSettings, dir: string, baseOffset: number, size: number, nextOffset: number): Segment {
+    return new Segment(settings, dir, baseOffset, size, nextOffset);
+  }
+
+  /** Opens (creating if needed) an active segment in the given state. */
+  static active(settings: SegmentSettings, dir: string, baseOffset: number, state: ActiveState): Segment {
+    const segment = new Segment(settings, dir, baseOffset, state.size, state.nextOffset);
+    segment.activate(state);
+    return segment;
+  }
+
+  get isActive(): boolean {
+    return this.activeState;
+  }
+
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  private maxEntries(): number {
+    return Math.floor(Math.max(this.settings.segmentBytes, this.size) / this.settings.indexIntervalBytes) + 2;
+  }
+
+  /** Opens the segment's files read-write as the log's active segment, in the given state. */
+  activate(state: ActiveState): void {
+    this.closeFiles();
+    const { io, segmentBytes } = this.settings;
+    const capacity = Math.max(segmentBytes, this.size);
+    this.log = MappedFile.openWritable(io, this.paths.log, { capacity, create: true, prefault: true });
+    try {
+      this.offsetIndex = OffsetIndex.openWritable(io, this.paths.index, this.maxEntries(), state.offsetIndexEntries);
+      // Each close may add a final time entry, so leave the time index some headroom.
+      this.timeIndex = TimeIndex.openWritable(io, this.paths.timeIndex, this.maxEntries() + 64, state.timeIndexEntries);
+    } catch (error) {
+      this.closeFiles();
+      throw error;
+    }
+    this.activeState = true;
+    this.size = state.size;
+    this.nextOffset = state.nextOffset;
+    this.maxTs = state.maxTimestamp;
+    this.lastIndexedPosition = this.offsetIndex.lastPosition();
+    this.noteCreationTime();
+  }
+
+  /** For segment.ms after a reopen: when the file was created (birth time where the fs has it). */
+  private noteCreationTime(): void {
+    if (this.size > 0 && this.createdAt === null) {
+      const stat = statSync(this.paths.log);
+      this.createdAt = stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.mtimeMs;
+    }
+  }
+
+  /** State to reopen this active segment with, as the checkpoint records it. */
+  snapshot(): ActiveState {
+    return {
+      size: this.size,
+      nextOffset: this.nextOffset,
+      offsetIndexEntries: this.offsetIndex?.entries ?? 0,
+      timeIndexEntries: this.timeIndex?.entries ?? 0,
+      maxTimestamp: this.largestTimestamp(),
+    };
+  }
+
+  /** Largest record timestamp in the segment, -Infinity when it has none. */
+  largestTimestamp(): number {
+    if (this.maxTs === null) this.maxTs = this.indexes().timeIndex.lastTimestamp();
+    return this.maxTs;
+  }
+
+  private logFile(): MappedFile {
+    if (this.log === null) this.log = MappedFile.openReadOnly(this.settings.io, this.paths.log);
+    return this.log;
+  }
+
+  private indexes(): { offsetIndex: OffsetIndex; timeIndex: TimeIndex } {
+    if (this.offsetIndex === null) this.offsetIndex = OffsetIndex.openReadOnly(this.settings.io, this.paths.index);
+    if (this.timeIndex === null) this.timeIndex = TimeIndex.openReadOnly(this.settings.io, this.paths.timeIndex);
+    return { offsetIndex: this.offsetIndex, timeIndex: this.timeIndex };
+  }
+
+  // --- appending (active only) --------------------------------------------------------------
+
+  /**
+   * Reserves disk space for `length` more bytes and the index entries they may need. Throws the
+   * system error (ENOSPC, EFBIG, ...) with nothing written.
+   */
+  reserve(length: number, batches: number): void {
+    this.assertActive();
+    this.log!.reserve(this.size + length);
+    this.offsetIndex!.reserveEntries(batches);
+    this.timeIndex!.reserveEntries(batches);
+  }
+
+  /**
+   * Copies validated batches (from `reserve`d space on) and stamps each with its base offset and
+   * the leader epoch. Returns the next offset. The bytes are in the page cache, not yet durable.
+   */
+  append(records: Uint8Array, firstOffset: number, leaderEpoch: number, now: number): number {
+    this.assertActive();
+    const bytes = this.log!.bytes;
+    const start = this.size;
+    bytes.set(records, start);
+    let pos = start;
+    let offset = firstOffset;
+    const end = start + records.length;
+    while (pos < end) {
+      writeInt64(bytes, pos + BASE_OFFSET, offset);
+      writeInt32(bytes, pos + PARTITION_LEADER_EPOCH, leaderEpoch);
+      const last = batchLastOffset(bytes, pos);
+      this.track(pos, offset, last, batchMaxTimestamp(bytes, pos));
+      offset = last + 1;
+      pos += batchSize(bytes, pos);
+    }
+    this.size = end;
+    this.nextOffset = offset;
+    this.dirty = true;
+    if (this.createdAt === null) this.createdAt = now;
+    return offset;
+  }
+
+  /** Index bookkeeping for a batch at `pos`; the same rule on append and on recovery. */
+  private track(pos: number, baseOffset: number, lastOffset: number, batchMaxTs: number): void {
+    if (batchMaxTs > (this.maxTs ?? -Infinity)) this.maxTs = batchMaxTs;
+    if (pos > 0 && pos - this.lastIndexedPosition >= this.settings.indexIntervalBytes) {
+      this.offsetIndex!.append(baseOffset - this.baseOffset, pos);
+      this.timeIndex!.maybeAppend(this.maxTs!, lastOffset - this.baseOffset);
+      this.lastIndexedPosition = pos;
+    }
+  }
+
+  private assertActive(): void {
+    if (!this.activeState) throw new Error(`segment ${this.paths.log} is sealed`);
+  }
+
+  // --- reading ----------------------------------------------------------------------------
+
+  private corrupt(position: number, reason: string): RillError {
+    return new RillError(Errors.CORRUPT_MESSAGE, `corrupt batch in ${this.paths.log} at byte ${position}: ${reason}`, {
+      file: this.paths.log,
+      position,
+    });
+  }
+
+  /**
+   * Position of the batch holding `offset` (the first whose last offset is >= it), or `size` when
+   * the segment ends before. Walks batch headers from the index entry; checks lengths, not CRCs.
+   */
+  private positionOf(offset: number): number {
+    const bytes = this.logFile().bytes;
+    let pos = this.indexes().offsetIndex.lookup(Math.max(0, offset - this.baseOffset));
+    while (pos < this.size) {
+      const problem = this.frameProblem(bytes, pos);
+      if (problem !== null) throw this.corrupt(pos, problem);
+      if (batchLastOffset(bytes, pos) >= offset) return pos;
+      pos += batchSize(bytes, pos);
+    }
+    return this.size;
+  }
+
+  /** Header-level sanity of the batch at `pos` (no CRC): enough to walk from batch to batch. */
+  private frameProblem(bytes: Uint8Array, pos: number): string | null {
+    if (this.size - pos < BATCH_HEADER_SIZE) return `only ${this.size - pos} bytes left for a batch header`;
+    const size = batchSize(bytes, pos);
+    if (size < BATCH_HEADER_SIZE || pos + size > this.size) return `batch length ${size - LOG_OVERHEAD} does not fit the segment`;
+    if (readInt8(bytes, pos + MAGIC) !== CURRENT_MAGIC) return `magic ${readInt8(bytes, pos + MAGIC)}`;
+    return null;
+  }
+
+  /**
+   * Whole batches from the one holding `offset`, as many as fit `maxBytes` (at least one, so a
+   * consumer always progresses), none at or beyond `maxOffset`. Every returned batch has passed
+   * its CRC check. A corrupt first batch throws CORRUPT_MESSAGE naming file and byte position; a
+   * corrupt later one ends the slice before it. Returns null when the segment ends before `offset`.
+   */
+  read(offset: number, maxBytes: number, maxOffset: number): SegmentSlice | null {
+    const start = this.positionOf(offset);
+    if (start >= this.size) return null;
+    const bytes = this.logFile().bytes;
+    let pos = start;
+    let nextOffset = offset;
+    while (pos < this.size) {
+      const size = checkBatchFrame(bytes, pos, this.size - pos);
+      if (typeof size !== 'number') {
+        if (pos === start) throw this.corrupt(pos, size.reason);
+        break;
+      }
+      if (batchBaseOffset(bytes, pos) >= maxOffset) break;
+      if (pos > start && pos - start + size > maxBytes) break;
+      nextOffset = batchLastOffset(bytes, pos) + 1;
+      pos += size;
+    }
+    return { bytes: bytes.subarray(start, pos), position: start, firstOffset: batchBaseOffset(bytes, start), nextOffset };
+  }
+
+  /** First record at or after `fromOffset` with timestamp >= `timestamp`, or null. */
+  findByTimestamp(timestamp: number, fromOffset: number): { offset: number; timestamp: number } | null {
+    if (this.largestTimestamp() < timestamp) return null;
+    const { timeIndex } = this.indexes();
+    const searchFrom = Math.max(fromOffset, this.baseOffset + timeIndex.searchStart(timestamp));
+    const bytes = this.logFile().bytes;
+    let pos = this.positionOf(searchFrom);
+    while (pos < this.size) {
+      const problem = this.frameProblem(bytes, pos);
+      if (problem !== null) throw this.corrupt(pos, problem);
+      const size = batchSize(bytes, pos);
+      if (batchMaxTimestamp(bytes, pos) >= timestamp) {
+        let batch;
+        try {
+          batch = decodeRecordBatch(bytes.subarray(pos, pos + size));
+        } catch (error) {
+          throw this.corrupt(pos, (error as Error).message);
+        }
+        for (const record of batch.records) {
+          if (record.offset >= searchFrom && record.timestamp >= timestamp) return { offset: record.offset, timestamp: record.timestamp };
+        }
+      }
+      pos += size;
+    }
+    return null;
+  }
+
+  // --- recovery and truncation ----------------------------------------------------------------
+
+  /**
+   * Validates batches from `position` on (length, magic, CRC, contiguous offsets from
+   * `expectedOffset`), indexing them, and cuts the file after the last valid one so that no stale
+   * bytes can ever be mistaken for data. Active only.
+   */
+  recover(position: number, expectedOffset: number): ScanResult {
+    this.assertActive();
+    const log = this.log!;
+    const fileSize = log.allocated;
+    const bytes = log.bytes;
+    let pos = position;
+    let next = expectedOffset;
+    let problem: string | null = null;
+    while (pos < fileSize) {
+      if (isZero(bytes, pos, Math.min(fileSize, pos + LOG_OVERHEAD))) break; // preallocated, never written
+      const size = checkBatchFrame(bytes, pos, fileSize - pos);
+      if (typeof size !== 'number') {
+        problem = size.reason;
+        break;
+      }
+      const base = batchBaseOffset(bytes, pos);
+      if (base !== next) {
+        problem = `batch base offset ${base} where ${next} was expected`;
+        break;
+      }
+      const last = batchLastOffset(bytes, pos);
+      this.track(pos, base, last, batchMaxTimestamp(bytes, pos));
+      next = last + 1;
+      pos += size;
+    }
+    this.size = pos;
+    this.nextOffset = next;
+    if (fileSize > pos) log.truncate(pos);
+    this.noteCreationTime();
+    return { end: pos, nextOffset: next, problem };
+  }
+
+  /**
+   * Removes the batch holding `offset` and everything after it; returns the new next offset
+   * (the base offset of that batch). Active only.
+   */
+  truncateTo(offset: number): number {
+    this.assertActive();
+    const pos = this.positionOf(offset);
+    if (pos >= this.size) return this.nextOffset;
+    const newNext = batchBaseOffset(this.log!.bytes, pos);
+    this.truncateAt(pos, newNext);
+    return newNext;
+  }
+
+  /** Cuts the segment to `position` bytes holding offsets below `nextOffset`. Active only. */
+  truncateAt(position: number, nextOffset: number): void {
+    this.assertActive();
+    const offsetIndex = this.offsetIndex!;
+    const timeIndex = this.timeIndex!;
+    this.log!.truncate(position);
+    offsetIndex.truncateEntries(offsetIndex.entriesBelow(position));
+    timeIndex.truncateEntries(timeIndex.entriesBelow(nextOffset - this.baseOffset));
+    this.size = position;
+    this.nextOffset = nextOffset;
+    this.lastIndexedPosition = offsetIndex.lastPosition();
+    // The time index covers records up to its last entry; the batches after it are re-read.
+    let maxTs = timeIndex.lastTimestamp();
+    const bytes = this.log!.bytes;
+    const lastCovered = timeIndex.entries === 0 ? -1 : this.baseOffset + timeIndex.relativeOffsetAt(timeIndex.entries - 1);
+    for (let pos = offsetIndex.lookup(Math.max(0, lastCovered + 1 - this.baseOffset)); pos < this.size; pos += batchSize(bytes, pos)) {
+      maxTs = Math.max(maxTs, batchMaxTimestamp(bytes, pos));
+    }
+    this.maxTs = maxTs;
+    if (position === 0) this.createdAt = null;
+  }
+
+  /**
+   * Rebuilds both indexes by scanning the whole segment (missing or malformed index files).
+   * Stops, without cutting anything, at the first invalid batch; returns why, or null.
+   */
+  rebuildIndexes(): string | null {
+    const { io } = this.settings;
+    const wasActive = this.activeState;
+    this.offsetIndex?.close();
+    this.timeIndex?.close();
+    const log = this.logFile();
+    const limit = wasActive ? this.size : log.allocated;
+    this.offsetIndex = OffsetIndex.openWritable(io, this.paths.index, this.maxEntries(), 0);
+    this.timeIndex = TimeIndex.openWritable(io, this.paths.timeIndex, this.maxEntries() + 64, 0);
+    this.offsetIndex.trim();
+    this.timeIndex.trim();
+    this.maxTs = -Infinity;
+    this.lastIndexedPosition = 0;
+    let pos = 0;
+    let lastOffset = this.baseOffset - 1;
+    let problem: string | null = null;
+    while (pos < limit) {
+      const size = checkBatchFrame(log.bytes, pos, limit - pos);
+      if (typeof size !== 'number') {
+        problem = `${size.reason} at byte ${pos}`;
+        break;
+      }
+      this.offsetIndex.reserveEntries(1);
+      this.timeIndex.reserveEntries(1);
+      lastOffset = batchLastOffset(log.bytes, pos);
+      this.track(pos, batchBaseOffset(log.bytes, pos), lastOffset, batchMaxTimestamp(log.bytes, pos));
+      pos += size;
+    }
+    if (!wasActive) {
+      if (pos > 0) {
+        this.timeIndex.reserveEntries(1);
+        this.timeIndex.maybeAppend(this.maxTs, lastOffset - this.baseOffset);
+      }
+      this.offsetIndex.trim();
+      this.timeIndex.trim();
+      this.offsetIndex.sync();
+      this.timeIndex.sync();
+      this.offsetIndex.close();
+      this.timeIndex.close();
+      this.offsetIndex = null;
+      this.timeIndex = null;
+    }
+    return problem;
+  }
+
+  /** Checks the index files against the log; false means rebuild them. */
+  indexesLookSound(): boolean {
+    try {
+      const { offsetIndex, timeIndex } = this.indexes();
+      return offsetIndex.isConsistent(this.size) && timeIndex.isConsistent();
+    } catch {
+      return false;
+    }
+  }
+
+  // --- sealing and lifecycle ------------------------------------------------------------------
+
+  /**
+   * Turns the active segment into a sealed one: a final time index entry, every file trimmed to its
+   * real length, the writable mappings released. Data is not synced here (the log's flush does).
+   */
+  seal(): void {
+    if (!this.activeState) return;
+    this.writeFinalTimeEntry();
+    this.log!.truncate(this.size);
+    this.offsetIndex!.trim();
+    this.timeIndex!.trim();
+    this.closeFiles();
+    this.activeState = false;
+  }
+
+  /** Trims the files of the active segment for a clean shutdown, keeping it active on disk. */
+  trimForClose(): void {
+    if (!this.activeState) return;
+    this.writeFinalTimeEntry();
+    this.log!.truncate(this.size);
+    this.offsetIndex!.trim();
+    this.timeIndex!.trim();
+  }
+
+  private writeFinalTimeEntry(): void {
+    if (this.size > 0 && this.maxTs !== null) {
+      this.timeIndex!.reserveEntries(1);
+      this.timeIndex!.maybeAppend(this.maxTs, this.nextOffset - 1 - this.baseOffset);
+    }
+  }
+
+  /** Makes a sealed segment active again (the log truncated back into it). */
+  reopenAsActive(): void {
+    if (this.activeState) return;
+    const { offsetIndex, timeIndex } = this.indexes();
+    const state: ActiveState = {
+      size: this.size,
+      nextOffset: this.nextOffset,
+      offsetIndexEntries: offsetIndex.entries,
+      timeIndexEntries: timeIndex.entries,
+      maxTimestamp: this.largestTimestamp(),
+    };
+    this.activate(state);
+  }
+
+  /** fdatasync of the log file (and, with `indexes`, of both index files) on the thread pool. */
+  async syncAsync(indexes: boolean): Promise<void> {
+    const files: Promise<void>[] = [this.logFile().syncAsync()];
+    if (indexes) {
+      const { offsetIndex, timeIndex } = this.indexes();
+      files.push(offsetIndex.syncAsync(), timeIndex.syncAsync());
+    }
+    await Promise.all(files);
+  }
+
+  /** fdatasync of all three files on this thread. */
+  syncNow(): void {
+    this.logFile().sync();
+    const { offsetIndex, timeIndex } = this.indexes();
+    offsetIndex.sync();
+    timeIndex.sync();
+  }
+
+  /** Releases mappings and descriptors; views handed out read as empty afterwards. */
+  closeFiles(): void {
+    this.log?.close();
+    this.offsetIndex?.close();
+    this.timeIndex?.close();
+    this.log = null;
+    this.offsetIndex = null;
+    this.timeIndex = null;
+  }
+}
+
+function isZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
