@@ -16,7 +16,7 @@ export interface LogConfig {
   retentionBytes: number;
   /** index.interval.bytes: log bytes between two sparse index entries. */
   indexIntervalBytes: number;
-  /** max.message.bytes: largest record batch (or record set) one append may carry. */
+  /** max.message.bytes: largest record batch an append may carry (a record set must also fit segment.bytes). */
   maxMessageBytes: number;
   /** flush.mode: 'async' acknowledges on write and fdatasyncs periodically; 'sync' after fdatasync. */
   flushMode: FlushMode;
@@ -77,9 +77,6 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
       throw invalid(`flush.mode must be 'async' or 'sync', got ${JSON.stringify(overrides.flushMode)}`);
     }
     config.flushMode = overrides.flushMode;
-  }
-  if (config.maxMessageBytes > config.segmentBytes) {
-    throw invalid(`max.message.bytes (${config.maxMessageBytes}) must not exceed segment.bytes (${config.segmentBytes})`);
   }
   return config;
 }
