@@ -117,10 +117,11 @@ export function loadLog(dir: string, settings: SegmentSettings, checkpoint: Chec
 
   // Sealed segments: rebuild indexes that are missing or obviously malformed.
   for (const segment of segments.slice(0, -1)) {
-    if (!indexFilesLookIntact(segment)) rebuild(segment, logger, report);
+    if (!indexFilesLookIntact(segment, true)) rebuild(segment, logger, report);
   }
 
-  const lastIndexesIntact = indexFilesLookIntact(last);
+  // The last segment was active: its index files are trimmed only if it was closed cleanly.
+  const lastIndexesIntact = indexFilesLookIntact(last, cp?.clean === true);
   if (cp !== null && cp.clean && cp.segmentBase === last.baseOffset && cp.position === last.size) {
     report.clean = true;
     last.activate(stateFrom(cp));
@@ -142,13 +143,14 @@ function stateFrom(cp: CheckpointState): ActiveState {
   };
 }
 
-function indexFilesLookIntact(segment: Segment): boolean {
+/** Both index files exist and, where they should be trimmed, hold whole entries. */
+function indexFilesLookIntact(segment: Segment, trimmed: boolean): boolean {
   for (const [path, entrySize] of [
     [segment.paths.index, OFFSET_ENTRY_SIZE],
     [segment.paths.timeIndex, TIME_ENTRY_SIZE],
   ] as const) {
     if (!existsSync(path)) return false;
-    if (!segment.isActive && statSync(path).size % entrySize !== 0) return false;
+    if (trimmed && statSync(path).size % entrySize !== 0) return false;
   }
   return true;
 }

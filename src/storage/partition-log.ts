@@ -178,8 +178,13 @@ export class PartitionLog {
     return this.segments.map((s) => s.baseOffset);
   }
 
-  private assertUsable(): void {
+  private assertOpen(): void {
     if (this.closed) throw new RillError(Errors.LOG_CLOSED, `partition log ${this.dir} is closed`);
+  }
+
+  /** Reads go on after a failed fdatasync (they see what was written); writes stop. */
+  private assertWritable(): void {
+    this.assertOpen();
     if (this.failure !== null) throw this.failure;
   }
 
@@ -190,7 +195,7 @@ export class PartitionLog {
    * written if any batch is invalid or the disk refuses the space. Not yet durable: see append().
    */
   write(records: Uint8Array): AppendResult {
-    this.assertUsable();
+    this.assertWritable();
     const { maxMessageBytes, segmentBytes } = this.config;
     if (records.length === 0) throw new RillError(Errors.INVALID_RECORD, 'empty record set');
     if (records.length > segmentBytes) {
@@ -252,7 +257,7 @@ export class PartitionLog {
 
   /** Seals the active segment and starts a new one at the log end. */
   roll(): void {
-    this.assertUsable();
+    this.assertWritable();
     const old = this.active;
     if (old.isEmpty) return;
     old.seal();
@@ -356,7 +361,7 @@ export class PartitionLog {
 
   /** Makes everything written so far durable and checkpointed. */
   async flush(): Promise<void> {
-    this.assertUsable();
+    this.assertWritable();
     const target = this.next;
     while (this.flushing !== null) await this.flushing;
     if (this.checkpointedEnd >= target && this.unsyncedSealed.length === 0) return;
@@ -388,7 +393,7 @@ export class PartitionLog {
    * [logStartOffset, logEndOffset]: OFFSET_OUT_OF_RANGE with the valid range in its details.
    */
   read(offset: number, maxBytes: number, options: ReadOptions = {}): ReadResult {
-    this.assertUsable();
+    this.assertOpen();
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
       throw new RillError(Errors.INVALID_FETCH_SIZE, `maxBytes must be a positive integer, got ${maxBytes}`);
     }
@@ -421,7 +426,7 @@ export class PartitionLog {
 
   /** The first record with a timestamp >= `timestamp` (offset and its timestamp), or null. */
   offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
-    this.assertUsable();
+    this.assertOpen();
     for (const segment of this.segments) {
       const found = segment.findByTimestamp(timestamp, this.logStartOffset);
       if (found !== null) return found;
@@ -436,7 +441,7 @@ export class PartitionLog {
    * The active segment is never deleted (it rolls by segment.ms / segment.bytes first).
    */
   deleteRetainedSegments(now: number = this.clock()): RetentionResult {
-    this.assertUsable();
+    this.assertWritable();
     const { retentionMs, retentionBytes } = this.config;
     let total = this.size;
     let deletedSegments = 0;
@@ -464,7 +469,7 @@ export class PartitionLog {
    * `offset`. Appends still waiting for durability beyond the new end fail with LOG_TRUNCATED.
    */
   truncateTo(offset: number): number {
-    this.assertUsable();
+    this.assertWritable();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RillError(Errors.INVALID_REQUEST, `cannot truncate to ${offset}`);
     if (offset >= this.next) return this.next;
     this.truncations++;

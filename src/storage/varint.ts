@@ -1,6 +1,7 @@
 // Zig-zag variable-length integers as in protobuf and Kafka's record format. Any thread.
-// varint: 32-bit signed, at most 5 bytes. varlong: 64-bit signed, at most 10 bytes, exact
-// within ±2^53 (a larger value is reported as invalid rather than rounded).
+// varint: 32-bit signed, at most 5 bytes. varlong: 64-bit signed, at most 10 bytes, held in a JS
+// number: exact within ±2^52 (the zig-zag form needs one more bit than the value), which is
+// ample for timestamp deltas; larger values are refused rather than rounded.
 
 /** Thrown for a varint that runs past its buffer or exceeds its width; callers map it to a code. */
 export class VarintError extends Error {}
@@ -45,7 +46,11 @@ export function readVarint(buf: Uint8Array, cursor: Cursor, end: number): number
   throw new VarintError('varint longer than 5 bytes');
 }
 
+/** Largest magnitude a varlong carries exactly. */
+export const MAX_VARLONG = 2 ** 52;
+
 function zigzag64(value: number): number {
+  if (!(Math.abs(value) <= MAX_VARLONG) || !Number.isInteger(value)) throw new RangeError(`varlong ${value} is outside ±2^52`);
   return value >= 0 ? value * 2 : -value * 2 - 1;
 }
 
@@ -78,7 +83,7 @@ export function readVarlong(buf: Uint8Array, cursor: Cursor, end: number): numbe
     const byte = buf[pos++];
     z += (byte & 0x7f) * scale;
     if (byte < 0x80) {
-      if (!Number.isSafeInteger(z)) throw new VarintError('varlong exceeds 2^53');
+      if (z > 2 * MAX_VARLONG) throw new VarintError('varlong exceeds 2^52');
       cursor.pos = pos;
       return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
     }
