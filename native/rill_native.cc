@@ -85,6 +85,13 @@ int64_t ArgSize(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return static_cast<int64_t>(value);
 }
 
+// An optional int32 argument: `fallback` when absent or undefined.
+int ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int fallback) {
+  if (info.Length() <= i || info[i].IsUndefined()) return fallback;
+  if (!info[i].IsNumber()) ThrowType(info.Env(), std::string(name) + " must be a number");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
 struct Bytes {
   uint8_t* data;
   size_t length;
@@ -132,8 +139,8 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) ThrowType(env, "path must be a string");
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  int flags = info.Length() > 1 ? info[1].As<Napi::Number>().Int32Value() : O_RDONLY;
-  int mode = info.Length() > 2 ? info[2].As<Napi::Number>().Int32Value() : 0644;
+  int flags = ArgInt(info, 1, "flags", O_RDONLY);
+  int mode = ArgInt(info, 2, "mode", 0644);
   int fd;
   do {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
@@ -244,7 +251,7 @@ Napi::Value Fadvise(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 0);
   int64_t offset = ArgSize(info, 1, "offset");
   int64_t length = ArgSize(info, 2, "length");
-  int advice = info[3].As<Napi::Number>().Int32Value();
+  int advice = ArgInt(info, 3, "advice", 0);
 #if defined(__linux__)
   int err = ::posix_fadvise(fd, offset, length, advice);
   if (err != 0) ThrowErrno(env, err, "posix_fadvise");
@@ -357,7 +364,7 @@ Napi::Value Madvise(const Napi::CallbackInfo& info) {
   Mapping* m = FindMapping(info, 0);
   int64_t offset = ArgSize(info, 1, "offset");
   int64_t length = ArgSize(info, 2, "length");
-  int advice = info[3].As<Napi::Number>().Int32Value();
+  int advice = ArgInt(info, 3, "advice", MADV_NORMAL);
   if (static_cast<size_t>(offset + length) > m->length) ThrowRange(env, "range is beyond the mapping");
   long page = sysconf(_SC_PAGESIZE);
   int64_t start = offset - offset % page;
@@ -519,6 +526,7 @@ bool hardwareCrc = false;
 
 uint32_t ArgSeed(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || info[i].IsUndefined()) return 0;
+  if (!info[i].IsNumber()) ThrowType(info.Env(), "seed must be a number");
   return info[i].As<Napi::Number>().Uint32Value();
 }
 

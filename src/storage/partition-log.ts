@@ -260,7 +260,7 @@ export class PartitionLog {
     this.assertWritable();
     const old = this.active;
     if (old.isEmpty) return;
-    old.seal();
+    // The new segment first: if the directory refuses it, the old one simply stays active.
     let fresh: Segment;
     try {
       fresh = Segment.active(this.settings, this.dir, this.next, {
@@ -272,8 +272,13 @@ export class PartitionLog {
       });
       syncDirectory(this.dir);
     } catch (error) {
-      old.reopenAsActive();
       throw storageError(error, `creating a segment in ${this.dir}`);
+    }
+    try {
+      old.seal();
+    } catch (error) {
+      deleteSegmentFiles(fresh);
+      throw storageError(error, `sealing ${old.paths.log}`);
     }
     old.nextOffset = this.next;
     this.segments.push(fresh);

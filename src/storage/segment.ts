@@ -455,7 +455,7 @@ export class Segment {
    */
   seal(): void {
     if (!this.activeState) return;
-    this.writeFinalTimeEntry();
+    this.writeFinalTimeEntry(); // the one step that needs space; it fails before anything changes
     this.log!.truncate(this.size);
     this.offsetIndex!.trim();
     this.timeIndex!.trim();
