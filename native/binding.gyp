@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "rill_native",
-      "sources": ["rill_native.cc"],
+      "sources": ["rill_native.cc", "files.cc", "mappings.cc", "crc32c.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [
         "NAPI_VERSION=8",
