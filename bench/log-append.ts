@@ -62,12 +62,13 @@ const SYNC_MAX_BATCHES = QUICK ? 5000 : 20000;
 const SYNC_WARMUP_BATCHES = 200;
 const READ_MAX_BYTES = MiB;
 const WARM_OPENS = 5;
+const COLD_READS = QUICK ? 1 : 3;
 const ASYNC_BATCH_SIZES = [100, 1000, 10000] as const;
 /**
  * Rounds of (raw write, async append at each batch size), interleaved so that drift in the disk's
- * speed hits all of them alike; each figure is the median run.
+ * speed hits all of them alike, in an order that rotates each round; each figure is the median run.
  */
-const ROUNDS = QUICK ? 1 : 5;
+const ROUNDS = QUICK ? 1 : 8;
 const MAX_MESSAGE_BYTES = 16 * MiB;
 
 const TARGET_ASYNC_RATIO = 0.8;
@@ -406,12 +407,24 @@ async function main(): Promise<void> {
     // 1. raw and 2. async appends, interleaved in rounds
     const rawRuns: RawResult[] = [];
     const asyncRuns = new Map<number, AsyncResult[]>(ASYNC_BATCH_SIZES.map((n) => [n, []]));
-    for (let round = 1; round <= ROUNDS; round++) {
-      progress(`round ${round}/${ROUNDS}: raw write`);
-      rawRuns.push(rawWrite(root, batch1000, TOTAL_BYTES, 'raw.bin'));
-      for (const n of ASYNC_BATCH_SIZES) {
-        progress(`round ${round}/${ROUNDS}: async append, ${n} records/batch`);
+    // The order rotates every round: on this VM whichever test runs later in a round pays more
+    // for page-cache memory the host has taken back (measured: the same append ran at 0.5 or
+    // 1.5 GB/s depending on whether it ran before or after the raw write), so each test takes
+    // every position in turn.
+    const tests: (() => Promise<void>)[] = [
+      async () => {
+        rawRuns.push(rawWrite(root, batch1000, TOTAL_BYTES, 'raw.bin'));
+      },
+      ...ASYNC_BATCH_SIZES.map((n) => async () => {
         asyncRuns.get(n)!.push(await asyncAppend(root, batches.get(n)!, TOTAL_BYTES));
+      }),
+    ];
+    const names = ['raw write', ...ASYNC_BATCH_SIZES.map((n) => `async append, ${n} records/batch`)];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (let k = 0; k < tests.length; k++) {
+        const i = (k + round - 1) % tests.length;
+        progress(`round ${round}/${ROUNDS}: ${names[i]}`);
+        await tests[i]();
       }
     }
     const raw = medianRun(rawRuns);
@@ -443,24 +456,43 @@ async function main(): Promise<void> {
     }
     const files = segmentFiles(logDir);
     const filesBytes = fileSizes(files);
-    const residentBefore = residentBytes(files);
-    evictFromPageCache(files);
-    const residentAfter = residentBytes(files);
-    if (residentAfter !== null) {
-      check(residentAfter <= 0.02 * filesBytes, `page cache eviction left ${fmtSize(residentAfter)} of ${fmtSize(filesBytes)} resident`);
+    // Several cold passes, median reported: on this VM the first pass after an eviction often
+    // pays for memory the host took back (measured: 464 MB/s, then 1.5 GB/s on the same files).
+    const coldRuns: ReadResult[] = [];
+    let coldOpen: Awaited<ReturnType<typeof timedOpen>> | null = null;
+    let residentBefore: number | null = null;
+    let residentAfter: number | null = null;
+    let warm: ReadResult | null = null;
+    let logSize = 0;
+    let logSegments = 0;
+    for (let pass = 1; pass <= COLD_READS; pass++) {
+      const before = residentBytes(files);
+      evictFromPageCache(files);
+      const after = residentBytes(files);
+      if (after !== null) {
+        check(after <= 0.02 * filesBytes, `page cache eviction left ${fmtSize(after)} of ${fmtSize(filesBytes)} resident`);
+      }
+      progress(`cold open and cold read ${pass}/${COLD_READS}`);
+      const opened = await timedOpen(logDir);
+      const log = opened.log;
+      check(opened.result.clean && opened.result.scannedBytes === 0, `open after clean close: clean=${opened.result.clean} scannedBytes=${opened.result.scannedBytes}`);
+      check(log.logEndOffset === writeCount * batch1000.records, `reopened log ends at ${log.logEndOffset}, expected ${writeCount * batch1000.records}`);
+      coldRuns.push(readAll(log, 'cold read'));
+      if (pass === 1) {
+        coldOpen = opened;
+        residentBefore = before;
+        residentAfter = after;
+        progress('warm read');
+        warm = readAll(log, 'warm read');
+        logSize = log.size;
+        logSegments = log.segmentCount;
+      }
+      await log.close();
     }
-
-    progress('cold open and cold read');
-    const coldOpen = await timedOpen(logDir);
-    const log = coldOpen.log;
-    check(coldOpen.result.clean && coldOpen.result.scannedBytes === 0, `open after clean close: clean=${coldOpen.result.clean} scannedBytes=${coldOpen.result.scannedBytes}`);
-    check(log.logEndOffset === writeCount * batch1000.records, `reopened log ends at ${log.logEndOffset}, expected ${writeCount * batch1000.records}`);
-    const cold = readAll(log, 'cold read');
-    progress('warm read');
-    const warm = readAll(log, 'warm read');
-    const logSize = log.size;
-    const logSegments = log.segmentCount;
-    await log.close();
+    const cold = { ...medianRun(coldRuns), runsMbps: coldRuns.map((r) => r.mbps) };
+    if (coldOpen === null || warm === null) throw new Error('no cold read pass ran');
+    const firstColdOpen = coldOpen;
+    const warmRead = warm;
 
     // 5a. clean open, warm
     progress('clean opens');
@@ -502,7 +534,7 @@ async function main(): Promise<void> {
     const asyncPass = async1000.ratioToRaw >= TARGET_ASYNC_RATIO;
     const syncPass = sync16.recordsPerSec >= TARGET_SYNC16_RPS;
     const cleanPassWarm = warmOpenMedian < TARGET_CLEAN_OPEN_MS;
-    const cleanPassCold = coldOpen.result.ms < TARGET_CLEAN_OPEN_MS;
+    const cleanPassCold = firstColdOpen.result.ms < TARGET_CLEAN_OPEN_MS;
 
     console.log(`Rill storage benchmark: PartitionLog, single partition, ${VALUE_BYTES}-byte values${QUICK ? ' (QUICK run: reduced sizes)' : ''}`);
     console.log(`CPU: ${machine.cpuModel} x ${machine.cores} cores | Node ${machine.node} | ${machine.platform}, kernel ${machine.kernel} | RAM ${machine.memoryGiB} GiB`);
@@ -551,12 +583,12 @@ async function main(): Promise<void> {
     rows.push({
       name: '4. Cold read (page cache evicted)',
       result: `${cold.mbps.toFixed(1)} MB/s`,
-      detail: `${fmtSize(cold.bytes)} in ${fmtMs(cold.ms)}, ${fmtInt(cold.reads)} reads of <= 1 MiB; resident before/after eviction ${resident(residentBefore)} / ${resident(residentAfter)} of ${fmtSize(filesBytes)}`,
+      detail: `${fmtSize(cold.bytes)} in ${fmtMs(cold.ms)}, ${fmtInt(cold.reads)} reads of <= 1 MiB; runs ${cold.runsMbps.map((m) => m.toFixed(0)).join(' / ')} MB/s; resident before/after eviction ${resident(residentBefore)} / ${resident(residentAfter)} of ${fmtSize(filesBytes)}`,
     });
     rows.push({
       name: '4. Warm read (same log again)',
-      result: `${warm.mbps.toFixed(1)} MB/s`,
-      detail: `${fmtSize(warm.bytes)} in ${fmtMs(warm.ms)}, ${fmtInt(warm.reads)} reads (CRC-32C checked by read)`,
+      result: `${warmRead.mbps.toFixed(1)} MB/s`,
+      detail: `${fmtSize(warmRead.bytes)} in ${fmtMs(warmRead.ms)}, ${fmtInt(warmRead.reads)} reads (CRC-32C checked by read)`,
     });
     rows.push({
       name: `5. Clean open of ${fmtSize(logSize)} log, warm`,
@@ -566,9 +598,9 @@ async function main(): Promise<void> {
     });
     rows.push({
       name: `5. Clean open of ${fmtSize(logSize)} log, pages evicted`,
-      result: fmtMs(coldOpen.result.ms),
+      result: fmtMs(firstColdOpen.result.ms),
       target: `< ${TARGET_CLEAN_OPEN_MS} ms: ${passMiss(cleanPassCold)}`,
-      detail: `the open before the cold read; clean=${coldOpen.result.clean}, scannedBytes=${coldOpen.result.scannedBytes}, loadLog ${fmtMs(coldOpen.result.loadMs)}`,
+      detail: `the open before the cold read; clean=${firstColdOpen.result.clean}, scannedBytes=${firstColdOpen.result.scannedBytes}, loadLog ${fmtMs(firstColdOpen.result.loadMs)}`,
     });
     rows.push({
       name: `5. Recovery after SIGKILL, ${fmtSize(child.report.appendedBytes)} unflushed tail`,
@@ -615,7 +647,7 @@ async function main(): Promise<void> {
         readLog: { bytes: writeBytes, writeMs, writeMbps: mbps(writeBytes, writeMs), files: files.length, filesBytes, residentBeforeEviction: residentBefore, residentAfterEviction: residentAfter },
         coldRead: cold,
         warmRead: warm,
-        cleanOpenEvicted: coldOpen.result,
+        cleanOpenEvicted: firstColdOpen.result,
         cleanOpenWarm: { medianMs: warmOpenMedian, opens: warmOpens },
         recoveryAfterKill: { ...killed.result, child: child.report, childRunMs: child.childMs, recoveredLogEndOffset: afterKillEnd, recoveredLogSize: afterKillSize, segments: afterKillSegments },
         rawWriteAgain: rawAgain,
@@ -624,7 +656,7 @@ async function main(): Promise<void> {
         { name: 'async append at 1,000 rec/batch >= 80% of raw bandwidth', value: async1000.ratioToRaw, threshold: TARGET_ASYNC_RATIO, status: passMiss(asyncPass) },
         { name: 'sync append with 16 appenders >= 250,000 records/s', value: sync16.recordsPerSec, threshold: TARGET_SYNC16_RPS, status: passMiss(syncPass) },
         { name: 'clean open of the log < 100 ms (warm median)', value: warmOpenMedian, threshold: TARGET_CLEAN_OPEN_MS, status: passMiss(cleanPassWarm) },
-        { name: 'clean open of the log < 100 ms (pages evicted)', value: coldOpen.result.ms, threshold: TARGET_CLEAN_OPEN_MS, status: passMiss(cleanPassCold) },
+        { name: 'clean open of the log < 100 ms (pages evicted)', value: firstColdOpen.result.ms, threshold: TARGET_CLEAN_OPEN_MS, status: passMiss(cleanPassCold) },
       ],
       warnings,
       totalMs,

@@ -77,14 +77,28 @@ export class CheckpointFile {
     return best?.state ?? null;
   }
 
-  /** Writes `state` to the older slot and fdatasyncs it. */
+  /** Writes `state` to the older slot and fdatasyncs it on this thread. */
   write(state: CheckpointState): void {
+    this.writeSlot(state);
+    fdatasyncSync(this.fd);
+  }
+
+  /**
+   * Writes `state` to the older slot now and fdatasyncs it with `sync` (the thread pool), so the
+   * owner's event loop does not wait on the disk. A later write() or writeAsync() still wins:
+   * its sequence number is higher.
+   */
+  async writeAsync(state: CheckpointState, sync: (fd: number) => Promise<void>): Promise<void> {
+    this.writeSlot(state);
+    await sync(this.fd);
+  }
+
+  private writeSlot(state: CheckpointState): void {
     this.sequence++;
     const slot = encodeSlot(this.sequence, state);
     const offset = SLOT_OFFSETS[this.sequence % 2];
     writeSync(this.fd, slot, 0, SLOT_SIZE, offset);
     if (this.sequence <= 2) writeSync(this.fd, new Uint8Array(1), 0, 1, FILE_SIZE - 1); // full size once
-    fdatasyncSync(this.fd);
   }
 
   close(): void {

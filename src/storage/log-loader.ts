@@ -37,6 +37,10 @@ export interface RecoveryReport {
 export interface LoadedLog {
   segments: Segment[];
   report: RecoveryReport;
+  /** Offsets below this are known durable: the checkpoint's, or the whole log after a clean close. */
+  durableEnd: number;
+  /** Sealed segments whose data recovery accepted from the page cache: not known to be synced. */
+  unsynced: Segment[];
 }
 
 function emptyState(baseOffset: number): ActiveState {
@@ -106,7 +110,7 @@ export function loadLog(dir: string, settings: SegmentSettings, checkpoint: Chec
     syncDirectory(dir);
     report.clean = cp?.clean ?? false;
     report.durationMs = performance.now() - started;
-    return { segments: [segment], report };
+    return { segments: [segment], report, durableEnd: base, unsynced: [] };
   }
 
   const segments = bases.map((base, i) => {
@@ -122,15 +126,20 @@ export function loadLog(dir: string, settings: SegmentSettings, checkpoint: Chec
 
   // The last segment was active: its index files are trimmed only if it was closed cleanly.
   const lastIndexesIntact = indexFilesLookIntact(last, cp?.clean === true);
+  let durableEnd: number;
+  let unsynced: Segment[] = [];
   if (cp !== null && cp.clean && cp.segmentBase === last.baseOffset && cp.position === last.size) {
     report.clean = true;
     last.activate(stateFrom(cp));
     if (!lastIndexesIntact || !last.indexesLookSound()) rebuild(last, logger, report);
+    durableEnd = cp.nextOffset;
   } else {
-    recover(dir, segments, cp, lastIndexesIntact, logger, report);
+    const recovered = recover(dir, segments, cp, lastIndexesIntact, logger, report);
+    durableEnd = recovered.durableEnd;
+    unsynced = recovered.scanned.filter((s) => segments.includes(s) && s !== segments[segments.length - 1]);
   }
   report.durationMs = performance.now() - started;
-  return { segments, report };
+  return { segments, report, durableEnd, unsynced };
 }
 
 function stateFrom(cp: CheckpointState): ActiveState {
@@ -169,7 +178,7 @@ function recover(
   lastIndexesIntact: boolean,
   logger: Logger,
   report: RecoveryReport,
-): void {
+): { durableEnd: number; scanned: Segment[] } {
   let start = cp === null ? -1 : segments.findIndex((s) => s.baseOffset === cp.segmentBase);
   let state: ActiveState;
   if (cp !== null && start >= 0 && cp.position <= segments[start].size && cp.nextOffset >= cp.segmentBase) {
@@ -182,6 +191,8 @@ function recover(
   }
   logger.info({ dir, segment: segments[start].paths.log, position: state.size }, 'recovering partition log after unclean shutdown');
 
+  const durableEnd = state.nextOffset;
+  const scanned: Segment[] = [];
   let expected = state.nextOffset;
   for (let i = start; i < segments.length; i++) {
     const segment = segments[i];
@@ -190,24 +201,26 @@ function recover(
       const previous = segments[i - 1];
       if (!previous.isActive) previous.reopenAsActive();
       report.truncated = { file: segment.paths.log, position: 0, reason: `segment starts at offset ${segment.baseOffset}, log ends at ${expected}` };
-      return;
+      return { durableEnd, scanned };
     }
     const from = i === start ? state.size : 0;
     segment.activate(i === start ? state : emptyState(segment.baseOffset));
     const result = segment.recover(from, expected);
+    scanned.push(segment);
     report.scannedBytes += result.end - from;
     expected = result.nextOffset;
     if (result.problem !== null) {
       logger.warn({ file: segment.paths.log, position: result.end, reason: result.problem }, 'cut torn or invalid tail of the log');
       report.truncated = { file: segment.paths.log, position: result.end, reason: result.problem };
       cut(dir, segments, i + 1, logger, report);
-      return;
+      return { durableEnd, scanned };
     }
     if (i < segments.length - 1) {
       segment.seal();
       segment.nextOffset = expected;
     }
   }
+  return { durableEnd, scanned };
 }
 
 /** Deletes segments[from...] (they follow the end of the log). */

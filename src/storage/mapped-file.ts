@@ -7,9 +7,11 @@
 // Writes only ever go below `allocated`, because writing through a mapping into a page with no
 // disk block behind it raises SIGBUS on a full disk; fallocate() reports ENOSPC instead.
 //
-// When the writer gets within half a chunk of `allocated`, the next chunk is reserved and its pages
-// are pre-faulted on the thread pool, so the append path rarely takes a page fault on a fresh
-// page (the cost RocketMQ's warmed mapped files avoid).
+// With `prefault`, a file past 1 MiB is kept two growth steps ahead of the writer; each new chunk's
+// pages are faulted in on the thread pool, so the append path rarely takes a page fault on a
+// fresh page (the cost RocketMQ's warmed mapped files avoid). Measured here: copying 256 MiB into
+// pre-faulted pages took 20 ms, into fallocated but unfaulted ones 200-400 ms; with one chunk of
+// lookahead the pre-faulting fell behind a full-speed writer.
 //
 // Views handed out (`bytes`, subarrays of it) stay valid until the next truncate(), unmap() or
 // close(): those detach the mapping, after which old views read as empty rather than fault.
@@ -22,6 +24,13 @@ const PAGE = 4096;
 export const MIN_GROW_BYTES = 64 * 1024;
 /** Largest growth step: 8 ms of writing at 2 GB/s, a few ms of pre-faulting on another thread. */
 export const MAX_GROW_BYTES = 16 * 1024 * 1024;
+/** Growth steps kept reserved and pre-faulted ahead of the writer. */
+const LOOKAHEAD_STEPS = 2;
+/**
+ * Files smaller than this do not look ahead: a partition that receives little gains nothing
+ * from pre-faulting, and thousands of them should not each hold megabytes they may never use.
+ */
+const PREFAULT_FROM_BYTES = 1024 * 1024;
 
 export function roundUpToPage(n: number): number {
   return Math.ceil(n / PAGE) * PAGE;
@@ -128,19 +137,20 @@ export class MappedFile {
       this.allocatedBytes = target;
       this.growStep = Math.min(this.growStep * 2, MAX_GROW_BYTES);
     }
-    if (this.prefault && this.allocatedBytes - end < this.growStep / 2 && this.allocatedBytes < this.capacity) {
-      this.growAhead();
+    if (this.prefault && this.allocatedBytes >= PREFAULT_FROM_BYTES) {
+      const lookahead = LOOKAHEAD_STEPS * this.growStep; // fixed before growing: steps double as we go
+      while (this.allocatedBytes - end < lookahead && this.allocatedBytes < this.capacity && this.growAhead());
     }
   }
 
   /** Reserves and pre-faults the next chunk. Failure is harmless: reserve() will try again. */
-  private growAhead(): void {
+  private growAhead(): boolean {
     const start = this.allocatedBytes;
     const target = Math.min(this.capacity, start + this.growStep);
     try {
       this.io.fallocate(this.fd, start, target - start);
     } catch {
-      return;
+      return false;
     }
     this.allocatedBytes = target;
     this.growStep = Math.min(this.growStep * 2, MAX_GROW_BYTES);
@@ -148,6 +158,7 @@ export class MappedFile {
       // Resolves or fails on its own; a failure (say, the file shrank meanwhile) costs nothing.
       this.io.prefaultAsync(this.mapping, start, target - start).catch(() => {});
     }
+    return true;
   }
 
   /**

@@ -94,6 +94,8 @@ export class PartitionLog {
   /** Every offset below this is recorded in the checkpoint. */
   private checkpointedEnd: number;
   private lastCheckpointAt: number;
+  /** When the last flush round started; write() starts one when flush.interval.ms has passed. */
+  private lastFlushAt: number;
   /** Sealed segments whose tail has not been fdatasynced yet. */
   private unsyncedSealed: Segment[] = [];
   private readonly waiters = new DurabilityWaiters();
@@ -115,17 +117,21 @@ export class PartitionLog {
     this.leaderEpoch = options.leaderEpoch ?? 0;
     this.settings = { io: options.io ?? nativeIo, segmentBytes: config.segmentBytes, indexIntervalBytes: config.indexIntervalBytes };
     this.checkpoint = checkpoint;
-    const { segments, report } = loadLog(dir, this.settings, checkpoint, this.logger);
+    const { segments, report, durableEnd, unsynced } = loadLog(dir, this.settings, checkpoint, this.logger);
     this.segments = segments;
     this.recovery = report;
     this.next = this.active.nextOffset;
-    // What recovery accepted came from the page cache or the disk: sync it, then mark the log
-    // open (not clean) before any append, so a crash from here on is recovered by a scan.
-    this.active.syncNow();
-    this.writeCheckpoint();
-    this.durableEnd = this.next;
-    this.checkpointedEnd = this.next;
+    if (report.clean) {
+      // Clear the clean flag before any append, so a crash from here on is recovered by a scan.
+      this.writeCheckpoint();
+    }
+    // After a crash, what recovery accepted beyond the checkpoint may sit only in the page cache:
+    // it is not claimed durable (nor checkpointed) until the first flush round has synced it.
+    this.durableEnd = durableEnd;
+    this.checkpointedEnd = durableEnd;
+    this.unsyncedSealed = unsynced;
     this.lastCheckpointAt = this.clock();
+    this.lastFlushAt = this.clock();
     this.timer = setInterval(() => this.onTimer(), config.flushIntervalMs);
     this.timer.unref();
   }
@@ -227,6 +233,9 @@ export class PartitionLog {
     }
     const baseOffset = this.next;
     this.next = active.append(records, baseOffset, this.leaderEpoch, now);
+    // The interval timer cannot fire while the owner appends without yielding; start the due
+    // fdatasync from here (it runs on the thread pool either way).
+    if (this.flushing === null && now - this.lastFlushAt >= this.config.flushIntervalMs) void this.runFlush(false);
     return { baseOffset, lastOffset: this.next - 1, recordCount, maxTimestamp };
   }
 
@@ -284,9 +293,9 @@ export class PartitionLog {
     this.segments.push(fresh);
     this.unsyncedSealed.push(old);
     this.logger.info({ dir: this.dir, segment: fresh.paths.log, sealed: old.paths.log, size: old.size }, 'rolled segment');
-    // Flush on roll: the sealed tail gets its fdatasync now rather than at the next tick.
+    // Flush on roll: the sealed tail gets its fdatasync now (or right after the running round).
     this.flushRequested = true;
-    this.scheduleFlush();
+    if (this.flushing === null) void this.runFlush(false);
   }
 
   // --- flushing ---------------------------------------------------------------------------------
@@ -331,6 +340,7 @@ export class PartitionLog {
    */
   private async flushRound(checkpoint: boolean): Promise<void> {
     this.flushRequested = false;
+    this.lastFlushAt = this.clock();
     const target = this.next;
     const truncations = this.truncations;
     const active = this.active;
@@ -348,11 +358,12 @@ export class PartitionLog {
     this.waiters.resolveUpTo(this.durableEnd);
     if (state !== null && this.segments.includes(active)) {
       try {
-        this.checkpoint.write({ clean: false, segmentBase: active.baseOffset, ...checkpointFields(state) });
+        await this.checkpoint.writeAsync({ clean: false, segmentBase: active.baseOffset, ...checkpointFields(state) }, this.settings.io.fdatasyncAsync);
       } catch (error) {
         this.fail(storageError(error, `writing the checkpoint of ${this.dir}`));
         return;
       }
+      if (truncations !== this.truncations) return; // truncateTo wrote a newer checkpoint meanwhile
       this.checkpointedEnd = target;
       this.lastCheckpointAt = this.clock();
     }

@@ -454,6 +454,35 @@ describe('durability modes', () => {
     await log.close();
   });
 
+  it('async mode starts the due fdatasync from write() when the owner never yields', () => {
+    const control = controlledIo();
+    let now = 1_000_000;
+    return PartitionLog.open(tempDir(), { io: control.io, clock: () => now, config: { flushMode: 'async', flushIntervalMs: 1000 } }).then(async (log) => {
+      const before = control.state.syncs;
+      // A tight loop of synchronous writes: no timer can fire, no promise can settle in between.
+      for (let i = 0; i < 10; i++) {
+        log.write(batchOf(log.logEndOffset, 5));
+        now += 300;
+      }
+      expect(control.state.syncs - before).toBeGreaterThanOrEqual(2);
+      await log.close();
+    });
+  });
+
+  it('after a crash, claims durable only what the checkpoint covered until a flush has synced the rest', async () => {
+    const dir = tempDir();
+    const log = await PartitionLog.open(dir, { config: { flushIntervalMs: 1_000_000 } });
+    await fill(log, 10, 10);
+    await log.flush();
+    await fill(log, 5, 10);
+    const reopened = await PartitionLog.open(dir, { config: { flushMode: 'sync' } }); // the first was never closed
+    expect(reopened.logEndOffset).toBe(150);
+    expect(reopened.flushedOffset).toBe(100);
+    await reopened.append(batchOf(150, 10)); // its fdatasync covers the recovered tail too
+    expect(reopened.flushedOffset).toBe(160);
+    await reopened.close();
+  });
+
   it('a failed fdatasync fails the waiting appends and stops further writes until reopened', async () => {
     const dir = tempDir();
     let failSync = false;
