@@ -607,7 +607,7 @@ async function main(): Promise<void> {
       result: fmtMs(killed.result.ms),
       detail:
         `clean=${killed.result.clean}, scannedBytes=${fmtInt(killed.result.scannedBytes)} (${fmtSize(killed.result.scannedBytes)}); ` +
-        `loadLog (scan) ${fmtMs(killed.result.loadMs)} = ${fmtMBps(killed.result.scannedBytes, killed.result.loadMs)}, rest of open (fdatasync of recovered tail, checkpoint) ${fmtMs(killed.result.ms - killed.result.loadMs)}; ` +
+        `loadLog (scan) ${fmtMs(killed.result.loadMs)} = ${fmtMBps(killed.result.scannedBytes, killed.result.loadMs)}, rest of open ${fmtMs(killed.result.ms - killed.result.loadMs)}; ` +
         `log ${fmtSize(afterKillSize)} in ${afterKillSegments} segment(s), end offset ${afterKillEnd === child.report.logEndOffset ? 'matches' : 'DIFFERS from'} the child's ${fmtInt(child.report.logEndOffset)}`,
     });
     rows.push(rawRow('1. Raw write again at the end (drift check)', rawAgain));

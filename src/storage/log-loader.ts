@@ -68,7 +68,18 @@ export function deleteSegmentFiles(segment: Segment): void {
   }
 }
 
+/** Opens the segments of `dir`, recovering them if needed; on failure releases what it opened. */
 export function loadLog(dir: string, settings: SegmentSettings, checkpoint: CheckpointFile, logger: Logger): LoadedLog {
+  const opened: Segment[] = [];
+  try {
+    return load(dir, settings, checkpoint, logger, opened);
+  } catch (error) {
+    for (const segment of opened) segment.closeFiles();
+    throw error;
+  }
+}
+
+function load(dir: string, settings: SegmentSettings, checkpoint: CheckpointFile, logger: Logger, opened: Segment[]): LoadedLog {
   const started = performance.now();
   const report: RecoveryReport = {
     clean: false,
@@ -107,6 +118,7 @@ export function loadLog(dir: string, settings: SegmentSettings, checkpoint: Chec
     const base = cp?.nextOffset ?? 0;
     if (cp !== null) logger.error({ dir, nextOffset: base }, 'partition has a checkpoint but no segments; starting empty at the checkpointed offset');
     const segment = Segment.active(settings, dir, base, emptyState(base));
+    opened.push(segment);
     syncDirectory(dir);
     report.clean = cp?.clean ?? false;
     report.durationMs = performance.now() - started;
@@ -117,6 +129,7 @@ export function loadLog(dir: string, settings: SegmentSettings, checkpoint: Chec
     const size = statSync(join(dir, `${String(base).padStart(20, '0')}.log`)).size;
     return Segment.sealed(settings, dir, base, size, bases[i + 1] ?? base);
   });
+  opened.push(...segments);
   const last = segments[segments.length - 1];
 
   // Sealed segments: rebuild indexes that are missing or obviously malformed.

@@ -139,8 +139,13 @@ export class PartitionLog {
   /** Opens the log in `dir` (created if missing), recovering it if it was not closed cleanly. */
   static async open(dir: string, options: PartitionLogOptions = {}): Promise<PartitionLog> {
     const config = resolveLogConfig(options.config);
-    mkdirSync(dir, { recursive: true });
-    const checkpoint = CheckpointFile.open(join(dir, CHECKPOINT_FILE));
+    let checkpoint: CheckpointFile;
+    try {
+      mkdirSync(dir, { recursive: true });
+      checkpoint = CheckpointFile.open(join(dir, CHECKPOINT_FILE));
+    } catch (error) {
+      throw storageError(error, `opening ${dir}`);
+    }
     try {
       return new PartitionLog(dir, config, options, checkpoint);
     } catch (error) {
@@ -249,6 +254,7 @@ export class PartitionLog {
   /** Resolves once every offset below `end` is fdatasynced (starting a flush if none is due). */
   waitForDurable(end: number): Promise<void> {
     if (end <= this.durableEnd) return Promise.resolve();
+    if (this.closed) return Promise.reject(new RillError(Errors.LOG_CLOSED, `partition log ${this.dir} is closed`));
     if (this.failure !== null) return Promise.reject(this.failure);
     const promise = this.waiters.add(end);
     this.scheduleFlush();
@@ -306,7 +312,7 @@ export class PartitionLog {
     // setImmediate rather than now: appends issued in this turn of the event loop share the sync.
     setImmediate(() => {
       this.flushScheduled = false;
-      void this.runFlush(false);
+      if (!this.closed) void this.runFlush(false);
     });
   }
 
@@ -320,6 +326,7 @@ export class PartitionLog {
   /** Runs one flush round unless one is running; then keeps going while work is waiting. */
   private async runFlush(checkpoint: boolean): Promise<void> {
     if (this.flushing !== null) return this.flushing;
+    if (this.closed || this.failure !== null) return;
     const round = this.flushRound(checkpoint || this.config.flushMode === 'async' || this.checkpointDue());
     this.flushing = round;
     try {

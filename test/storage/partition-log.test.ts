@@ -357,7 +357,31 @@ describe('reopen and recovery', () => {
     await log.close();
     await log.close(); // idempotent
     await expect(log.append(batchOf(0, 1))).rejects.toMatchObject({ type: 'LOG_CLOSED', retriable: true });
+    await expect(log.waitForDurable(10)).rejects.toMatchObject({ type: 'LOG_CLOSED' });
     expect(() => log.read(0, 10)).toThrow(expect.objectContaining({ type: 'LOG_CLOSED' }));
+  });
+
+  it('closes with appends in flight: they settle, and no flush runs after close', async () => {
+    const dir = tempDir();
+    const log = await PartitionLog.open(dir, { config: { flushMode: 'sync' } });
+    const pending = Array.from({ length: 20 }, (_, i) => log.append(batchOf(i, 1)));
+    await log.close();
+    const settled = await Promise.allSettled(pending);
+    // Each append either became durable with the close, or was refused as LOG_CLOSED; none hang.
+    for (const result of settled) {
+      if (result.status === 'rejected') expect(result.reason).toMatchObject({ type: 'LOG_CLOSED' });
+    }
+    const reopened = await PartitionLog.open(dir);
+    expect(reopened.recovery.clean).toBe(true);
+    expect(reopened.logEndOffset).toBe(20);
+    await reopened.close();
+  });
+
+  it('reports a directory it cannot open as STORAGE_ERROR', async () => {
+    const file = join(tempDir(), 'not-a-dir');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, 'x');
+    await expect(PartitionLog.open(join(file, 'p'))).rejects.toMatchObject({ type: 'STORAGE_ERROR', details: { errno: 'ENOTDIR' } });
   });
 
   it('rejects bad configuration with INVALID_CONFIG naming the property', async () => {
