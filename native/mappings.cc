@@ -99,29 +99,31 @@ Napi::Value Munmap(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value Msync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Mapping* m = FindMapping(info, 0);
+// The page-aligned range covering [offset, offset + length) of the mapping in arguments 1 and 2.
+struct PageRange {
+  uint8_t* start;
+  size_t length;
+};
+
+PageRange ArgPageRange(const Napi::CallbackInfo& info, Mapping* m) {
   int64_t offset = ArgSize(info, 1, "offset");
   int64_t length = ArgSize(info, 2, "length");
-  if (static_cast<size_t>(offset + length) > m->length) ThrowRange(env, "range is beyond the mapping");
-  long page = sysconf(_SC_PAGESIZE);
-  int64_t start = offset - offset % page;
-  if (::msync(m->addr + start, static_cast<size_t>(offset + length - start), MS_SYNC) != 0) ThrowErrno(env, errno, "msync");
-  return env.Undefined();
+  if (static_cast<size_t>(offset + length) > m->length) ThrowRange(info.Env(), "range is beyond the mapping");
+  int64_t start = offset - offset % sysconf(_SC_PAGESIZE);
+  return PageRange{m->addr + start, static_cast<size_t>(offset + length - start)};
+}
+
+Napi::Value Msync(const Napi::CallbackInfo& info) {
+  PageRange r = ArgPageRange(info, FindMapping(info, 0));
+  if (::msync(r.start, r.length, MS_SYNC) != 0) ThrowErrno(info.Env(), errno, "msync");
+  return info.Env().Undefined();
 }
 
 Napi::Value Madvise(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Mapping* m = FindMapping(info, 0);
-  int64_t offset = ArgSize(info, 1, "offset");
-  int64_t length = ArgSize(info, 2, "length");
+  PageRange r = ArgPageRange(info, FindMapping(info, 0));
   int advice = ArgInt(info, 3, "advice", MADV_NORMAL);
-  if (static_cast<size_t>(offset + length) > m->length) ThrowRange(env, "range is beyond the mapping");
-  long page = sysconf(_SC_PAGESIZE);
-  int64_t start = offset - offset % page;
-  if (::madvise(m->addr + start, static_cast<size_t>(offset + length - start), advice) != 0) ThrowErrno(env, errno, "madvise");
-  return env.Undefined();
+  if (::madvise(r.start, r.length, advice) != 0) ThrowErrno(info.Env(), errno, "madvise");
+  return info.Env().Undefined();
 }
 
 #ifndef MADV_POPULATE_WRITE
@@ -177,14 +179,9 @@ class PrefaultWorker : public Napi::AsyncWorker {
 };
 
 Napi::Value PrefaultAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   Mapping* m = FindMapping(info, 0);
-  int64_t offset = ArgSize(info, 1, "offset");
-  int64_t length = ArgSize(info, 2, "length");
-  if (static_cast<size_t>(offset + length) > m->length) ThrowRange(env, "range is beyond the mapping");
-  long page = sysconf(_SC_PAGESIZE);
-  int64_t start = offset - offset % page;
-  auto* worker = new PrefaultWorker(env, m, m->addr + start, static_cast<size_t>(offset + length - start));
+  PageRange r = ArgPageRange(info, m);
+  auto* worker = new PrefaultWorker(info.Env(), m, r.start, r.length);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -1,6 +1,7 @@
 // Public face of the storage layer: partition logs and the record batch format.
 
-export { PartitionLog, storageError } from './partition-log.js';
+export { PartitionLog } from './partition-log.js';
+export { storageError } from './storage-error.js';
 export type { AppendResult, PartitionLogOptions, ReadOptions, ReadResult, RetentionResult } from './partition-log.js';
 export type { RecoveryReport } from './log-loader.js';
 export { DEFAULT_LOG_CONFIG, describeLogConfig, logConfigFromProperties, resolveLogConfig } from './log-config.js';

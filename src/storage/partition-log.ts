@@ -17,15 +17,16 @@
 // log closed. Copy what you keep.
 
 import { mkdirSync } from 'node:fs';
-import { Errors, RillError, type ErrorSpec } from '../errors.js';
-import { isErrnoError, nativeIo, type FileIo } from '../native/index.js';
+import { Errors, RillError } from '../errors.js';
+import { nativeIo, type FileIo } from '../native/index.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { LAST_OFFSET_DELTA, MAX_TIMESTAMP } from './batch-layout.js';
 import { checkProducedBatch } from './batch-validator.js';
 import { readInt32, readInt64 } from './bytes.js';
 import { CHECKPOINT_FILE, CheckpointFile } from './checkpoint.js';
-import { DurabilityWaiters } from './durability-waiters.js';
 import { deleteSegmentFiles, loadLog, syncDirectory, type RecoveryReport } from './log-loader.js';
+import { LogFlusher } from './log-flusher.js';
+import { storageError } from './storage-error.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { Segment, type SegmentSettings } from './segment.js';
 import { join } from 'node:path';
@@ -87,27 +88,10 @@ export class PartitionLog {
   private readonly logger: Logger;
   private readonly clock: () => number;
   private readonly checkpoint: CheckpointFile;
+  private readonly flusher: LogFlusher;
   private segments: Segment[];
   private next: number;
-  /** Every offset below this is fdatasynced. */
-  private durableEnd: number;
-  /** Every offset below this is recorded in the checkpoint. */
-  private checkpointedEnd: number;
-  private lastCheckpointAt: number;
-  /** When the last flush round started; write() starts one when flush.interval.ms has passed. */
-  private lastFlushAt: number;
-  /** Sealed segments whose tail has not been fdatasynced yet. */
-  private unsyncedSealed: Segment[] = [];
-  private readonly waiters = new DurabilityWaiters();
-  private flushScheduled = false;
-  private flushRequested = false;
-  private flushing: Promise<void> | null = null;
-  /** Bumped by truncateTo, so a flush round that straddles it does not checkpoint stale state. */
-  private truncations = 0;
-  private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Set when an fdatasync failed: the page cache may have dropped data, so stop accepting writes. */
-  private failure: RillError | null = null;
 
   private constructor(dir: string, config: LogConfig, options: PartitionLogOptions, checkpoint: CheckpointFile) {
     this.dir = dir;
@@ -123,17 +107,19 @@ export class PartitionLog {
     this.next = this.active.nextOffset;
     if (report.clean) {
       // Clear the clean flag before any append, so a crash from here on is recovered by a scan.
-      this.writeCheckpoint();
+      this.checkpoint.write(this.active.checkpointState(false));
     }
     // After a crash, what recovery accepted beyond the checkpoint may sit only in the page cache:
     // it is not claimed durable (nor checkpointed) until the first flush round has synced it.
-    this.durableEnd = durableEnd;
-    this.checkpointedEnd = durableEnd;
-    this.unsyncedSealed = unsynced;
-    this.lastCheckpointAt = this.clock();
-    this.lastFlushAt = this.clock();
-    this.timer = setInterval(() => this.onTimer(), config.flushIntervalMs);
-    this.timer.unref();
+    this.flusher = new LogFlusher(
+      {
+        dir,
+        logEnd: () => this.next,
+        activeSegment: () => this.active,
+        holds: (segment) => this.segments.includes(segment),
+      },
+      { config, checkpoint, io: this.settings.io, clock: this.clock, logger: this.logger, durableEnd, unsynced },
+    );
   }
 
   /** Opens the log in `dir` (created if missing), recovering it if it was not closed cleanly. */
@@ -170,7 +156,7 @@ export class PartitionLog {
 
   /** Offsets below this are known to be fdatasynced. */
   get flushedOffset(): number {
-    return this.durableEnd;
+    return this.flusher.durableEnd;
   }
 
   /** Bytes of record batches held, over all segments. */
@@ -196,7 +182,7 @@ export class PartitionLog {
   /** Reads go on after a failed fdatasync (they see what was written); writes stop. */
   private assertWritable(): void {
     this.assertOpen();
-    if (this.failure !== null) throw this.failure;
+    if (this.flusher.failure !== null) throw this.flusher.failure;
   }
 
   // --- appending --------------------------------------------------------------------------------
@@ -238,9 +224,7 @@ export class PartitionLog {
     }
     const baseOffset = this.next;
     this.next = active.append(records, baseOffset, this.leaderEpoch, now);
-    // The interval timer cannot fire while the owner appends without yielding; start the due
-    // fdatasync from here (it runs on the thread pool either way).
-    if (this.flushing === null && now - this.lastFlushAt >= this.config.flushIntervalMs) void this.runFlush(false);
+    this.flusher.afterWrite(now);
     return { baseOffset, lastOffset: this.next - 1, recordCount, maxTimestamp };
   }
 
@@ -253,12 +237,13 @@ export class PartitionLog {
 
   /** Resolves once every offset below `end` is fdatasynced (starting a flush if none is due). */
   waitForDurable(end: number): Promise<void> {
-    if (end <= this.durableEnd) return Promise.resolve();
-    if (this.closed) return Promise.reject(new RillError(Errors.LOG_CLOSED, `partition log ${this.dir} is closed`));
-    if (this.failure !== null) return Promise.reject(this.failure);
-    const promise = this.waiters.add(end);
-    this.scheduleFlush();
-    return promise;
+    return this.flusher.waitForDurable(end);
+  }
+
+  /** Makes everything written so far durable and checkpointed. */
+  async flush(): Promise<void> {
+    this.assertWritable();
+    await this.flusher.flush();
   }
 
   private maybeRoll(length: number, recordCount: number, now: number): void {
@@ -297,104 +282,8 @@ export class PartitionLog {
     }
     old.nextOffset = this.next;
     this.segments.push(fresh);
-    this.unsyncedSealed.push(old);
     this.logger.info({ dir: this.dir, segment: fresh.paths.log, sealed: old.paths.log, size: old.size }, 'rolled segment');
-    // Flush on roll: the sealed tail gets its fdatasync now (or right after the running round).
-    this.flushRequested = true;
-    if (this.flushing === null) void this.runFlush(false);
-  }
-
-  // --- flushing ---------------------------------------------------------------------------------
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing !== null || this.closed) return;
-    this.flushScheduled = true;
-    // setImmediate rather than now: appends issued in this turn of the event loop share the sync.
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (!this.closed) void this.runFlush(false);
-    });
-  }
-
-  private onTimer(): void {
-    if (this.closed || this.flushing !== null) return;
-    if (this.durableEnd < this.next || this.checkpointedEnd < this.durableEnd || this.unsyncedSealed.length > 0) {
-      void this.runFlush(true);
-    }
-  }
-
-  /** Runs one flush round unless one is running; then keeps going while work is waiting. */
-  private async runFlush(checkpoint: boolean): Promise<void> {
-    if (this.flushing !== null) return this.flushing;
-    if (this.closed || this.failure !== null) return;
-    const round = this.flushRound(checkpoint || this.config.flushMode === 'async' || this.checkpointDue());
-    this.flushing = round;
-    try {
-      await round;
-    } finally {
-      this.flushing = null;
-    }
-    if (!this.closed && this.failure === null && (this.waiters.size > 0 || this.flushRequested)) this.scheduleFlush();
-  }
-
-  private checkpointDue(): boolean {
-    return this.clock() - this.lastCheckpointAt >= this.config.flushIntervalMs;
-  }
-
-  /**
-   * One fdatasync round: everything written before it started becomes durable; with `checkpoint`,
-   * the indexes are synced too and the checkpoint is moved up to that point.
-   */
-  private async flushRound(checkpoint: boolean): Promise<void> {
-    this.flushRequested = false;
-    this.lastFlushAt = this.clock();
-    const target = this.next;
-    const truncations = this.truncations;
-    const active = this.active;
-    const sealed = this.unsyncedSealed;
-    this.unsyncedSealed = [];
-    const state = checkpoint ? active.snapshot() : null;
-    try {
-      await Promise.all([...sealed.map((s) => s.syncAsync(true)), active.syncAsync(checkpoint)]);
-    } catch (error) {
-      this.fail(storageError(error, `fdatasync in ${this.dir}`));
-      return;
-    }
-    if (truncations !== this.truncations || this.closed) return;
-    this.durableEnd = Math.max(this.durableEnd, target);
-    this.waiters.resolveUpTo(this.durableEnd);
-    if (state !== null && this.segments.includes(active)) {
-      try {
-        await this.checkpoint.writeAsync({ clean: false, segmentBase: active.baseOffset, ...checkpointFields(state) }, this.settings.io.fdatasyncAsync);
-      } catch (error) {
-        this.fail(storageError(error, `writing the checkpoint of ${this.dir}`));
-        return;
-      }
-      if (truncations !== this.truncations) return; // truncateTo wrote a newer checkpoint meanwhile
-      this.checkpointedEnd = target;
-      this.lastCheckpointAt = this.clock();
-    }
-  }
-
-  private fail(error: RillError): void {
-    this.failure = error;
-    this.logger.error({ dir: this.dir, err: error }, 'fdatasync failed; the log refuses writes until it is reopened and recovered');
-    this.waiters.rejectAll(error);
-  }
-
-  /** Makes everything written so far durable and checkpointed. */
-  async flush(): Promise<void> {
-    this.assertWritable();
-    const target = this.next;
-    while (this.flushing !== null) await this.flushing;
-    if (this.checkpointedEnd >= target && this.unsyncedSealed.length === 0) return;
-    await this.runFlush(true);
-    if (this.failure !== null) throw this.failure;
-  }
-
-  private writeCheckpoint(clean = false): void {
-    const active = this.active;
-    this.checkpoint.write({ clean, segmentBase: active.baseOffset, ...checkpointFields(active.snapshot()) });
+    this.flusher.sealed(old);
   }
 
   // --- reading ----------------------------------------------------------------------------------
@@ -475,14 +364,16 @@ export class PartitionLog {
       const oversized = retentionBytes >= 0 && total - oldest.size >= retentionBytes;
       if (!expired && !oversized) break;
       this.segments.shift();
-      this.unsyncedSealed = this.unsyncedSealed.filter((s) => s !== oldest);
       deleteSegmentFiles(oldest);
       total -= oldest.size;
       deletedBytes += oldest.size;
       deletedSegments++;
       this.logger.info({ dir: this.dir, segment: oldest.paths.log, reason: expired ? 'retention.ms' : 'retention.bytes' }, 'deleted segment');
     }
-    if (deletedSegments > 0) syncDirectory(this.dir);
+    if (deletedSegments > 0) {
+      this.flusher.forget();
+      syncDirectory(this.dir);
+    }
     return { deletedSegments, deletedBytes };
   }
 
@@ -495,27 +386,21 @@ export class PartitionLog {
     this.assertWritable();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RillError(Errors.INVALID_REQUEST, `cannot truncate to ${offset}`);
     if (offset >= this.next) return this.next;
-    this.truncations++;
-    let keep: number;
     if (offset <= this.logStartOffset) {
-      keep = 0;
       for (const segment of this.segments.splice(0)) deleteSegmentFiles(segment);
       this.segments.push(Segment.active(this.settings, this.dir, offset, { size: 0, nextOffset: offset, offsetIndexEntries: 0, timeIndexEntries: 0, maxTimestamp: -Infinity }));
       this.next = offset;
     } else {
-      keep = this.segmentFor(offset);
+      const keep = this.segmentFor(offset);
       for (const segment of this.segments.splice(keep + 1)) deleteSegmentFiles(segment);
       const segment = this.segments[keep];
       segment.reopenAsActive();
       this.next = segment.truncateTo(offset);
     }
-    this.unsyncedSealed = this.unsyncedSealed.filter((s) => this.segments.includes(s) && s !== this.active);
     syncDirectory(this.dir);
     this.active.syncNow();
-    this.writeCheckpoint();
-    this.durableEnd = Math.min(this.durableEnd, this.next);
-    this.checkpointedEnd = Math.min(this.checkpointedEnd, this.next);
-    this.waiters.rejectFrom(this.next, new RillError(Errors.LOG_TRUNCATED, `log ${this.dir} was truncated to ${this.next}`));
+    this.checkpoint.write(this.active.checkpointState(false));
+    this.flusher.truncated(this.next);
     this.logger.info({ dir: this.dir, logEndOffset: this.next }, 'truncated log');
     return this.next;
   }
@@ -526,47 +411,22 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    while (this.flushing !== null) await this.flushing.catch(() => {});
+    const unsynced = await this.flusher.stop();
     try {
-      if (this.failure === null) {
+      if (this.flusher.failure === null) {
+        for (const segment of unsynced) segment.syncNow();
         const active = this.active;
-        for (const segment of this.unsyncedSealed) segment.syncNow();
         active.trimForClose();
         active.syncNow();
-        this.writeCheckpoint(true);
-        this.durableEnd = this.next;
-        this.waiters.resolveUpTo(this.next);
+        this.checkpoint.write(active.checkpointState(true));
+        this.flusher.settleAll(this.next);
       }
     } catch (error) {
-      const failure = storageError(error, `closing ${this.dir}`);
-      this.waiters.rejectAll(failure);
-      throw failure;
+      throw storageError(error, `closing ${this.dir}`);
     } finally {
-      this.waiters.rejectAll(new RillError(Errors.LOG_CLOSED, `partition log ${this.dir} closed`));
+      this.flusher.settleAll(null);
       for (const segment of this.segments) segment.closeFiles();
       this.checkpoint.close();
     }
   }
-}
-
-function checkpointFields(state: ReturnType<Segment['snapshot']>) {
-  return {
-    nextOffset: state.nextOffset,
-    position: state.size,
-    offsetIndexEntries: state.offsetIndexEntries,
-    timeIndexEntries: state.timeIndexEntries,
-    maxTimestamp: state.maxTimestamp,
-  };
-}
-
-/** Wraps a system error (ENOSPC, EACCES, EIO, ...) as STORAGE_ERROR; RillErrors pass through. */
-export function storageError(error: unknown, doing: string, spec: ErrorSpec = Errors.STORAGE_ERROR): RillError {
-  if (error instanceof RillError) return error;
-  if (isErrnoError(error)) {
-    return new RillError(spec, `${doing}: ${error.code} (${error.syscall})`, { errno: error.code, syscall: error.syscall }, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new RillError(spec, `${doing}: ${message}`, {}, { cause: error });
 }

@@ -1,5 +1,5 @@
 // One segment of a partition log: a .log file of record batches back to back, with its sparse
-// .index and .timeindex (see sparse-index.ts). Owner thread only. Not thread-safe.
+// .index and .timeindex (see segment-indexes.ts). Owner thread only. Not thread-safe.
 //
 // A segment is either active (the one being appended to: its files are mapped read-write and
 // grow in chunks, see mapped-file.ts) or sealed (trimmed to its real length; files opened
@@ -24,19 +24,17 @@ import {
   batchSize,
 } from './batch-layout.js';
 import { checkBatchFrame } from './batch-validator.js';
+import { type CheckpointState } from './checkpoint.js';
 import { decodeRecordBatch } from './batch-decoder.js';
 import { readInt8, writeInt32, writeInt64 } from './bytes.js';
 import { MappedFile } from './mapped-file.js';
 import { segmentPaths, type SegmentPaths } from './segment-files.js';
-import { OffsetIndex, TimeIndex } from './sparse-index.js';
+import { NO_INDEX_ENTRIES, SegmentIndexes, type IndexState } from './segment-indexes.js';
 
 /** What is known of an active segment when it is opened (from a checkpoint or a scan). */
-export interface ActiveState {
+export interface ActiveState extends IndexState {
   size: number;
   nextOffset: number;
-  offsetIndexEntries: number;
-  timeIndexEntries: number;
-  maxTimestamp: number;
 }
 
 export interface SegmentSettings {
@@ -67,20 +65,14 @@ export class Segment {
   readonly paths: SegmentPaths;
   private readonly settings: SegmentSettings;
   private log: MappedFile | null = null;
-  private offsetIndex: OffsetIndex | null = null;
-  private timeIndex: TimeIndex | null = null;
+  private idx: SegmentIndexes | null = null;
   private activeState = false;
   /** Bytes of valid batches. */
   size: number;
   /** One past the last offset in the segment (for a sealed segment, set by the log). */
   nextOffset: number;
-  /** Largest record timestamp, -Infinity when empty; for sealed segments read lazily. */
-  private maxTs: number | null;
-  private lastIndexedPosition = 0;
   /** When the first batch was appended (ms), for segment.ms; null while empty. */
   createdAt: number | null = null;
-  /** Bytes appended since the last fdatasync of this segment began. */
-  dirty = false;
 
   private constructor(settings: SegmentSettings, dir: string, baseOffset: number, size: number, nextOffset: number) {
     this.settings = settings;
@@ -88,7 +80,6 @@ export class Segment {
     this.paths = segmentPaths(dir, baseOffset);
     this.size = size;
     this.nextOffset = nextOffset;
-    this.maxTs = null;
   }
 
   /** A sealed segment whose files are opened on first use. */
@@ -118,22 +109,17 @@ export class Segment {
   /** Opens the segment's files read-write as the log's active segment, in the given state. */
   activate(state: ActiveState): void {
     this.closeFiles();
-    const { io, segmentBytes } = this.settings;
-    const capacity = Math.max(segmentBytes, this.size);
-    this.log = MappedFile.openWritable(io, this.paths.log, { capacity, create: true, prefault: true });
+    const { io, segmentBytes, indexIntervalBytes } = this.settings;
+    this.size = state.size;
+    this.nextOffset = state.nextOffset;
+    this.log = MappedFile.openWritable(io, this.paths.log, { capacity: Math.max(segmentBytes, this.size), create: true, prefault: true });
     try {
-      this.offsetIndex = OffsetIndex.openWritable(io, this.paths.index, this.maxEntries(), state.offsetIndexEntries);
-      // Each close may add a final time entry, so leave the time index some headroom.
-      this.timeIndex = TimeIndex.openWritable(io, this.paths.timeIndex, this.maxEntries() + 64, state.timeIndexEntries);
+      this.idx = SegmentIndexes.openWritable(io, this.paths, this.baseOffset, indexIntervalBytes, this.maxEntries(), state);
     } catch (error) {
       this.closeFiles();
       throw error;
     }
     this.activeState = true;
-    this.size = state.size;
-    this.nextOffset = state.nextOffset;
-    this.maxTs = state.maxTimestamp;
-    this.lastIndexedPosition = this.offsetIndex.lastPosition();
     this.noteCreationTime();
   }
 
@@ -147,19 +133,18 @@ export class Segment {
 
   /** State to reopen this active segment with, as the checkpoint records it. */
   snapshot(): ActiveState {
-    return {
-      size: this.size,
-      nextOffset: this.nextOffset,
-      offsetIndexEntries: this.offsetIndex?.entries ?? 0,
-      timeIndexEntries: this.timeIndex?.entries ?? 0,
-      maxTimestamp: this.largestTimestamp(),
-    };
+    return { size: this.size, nextOffset: this.nextOffset, ...this.indexes().state };
+  }
+
+  /** The checkpoint describing this (active) segment as it is now. */
+  checkpointState(clean: boolean): CheckpointState {
+    const { size, ...rest } = this.snapshot();
+    return { clean, segmentBase: this.baseOffset, position: size, ...rest };
   }
 
   /** Largest record timestamp in the segment, -Infinity when it has none. */
   largestTimestamp(): number {
-    if (this.maxTs === null) this.maxTs = this.indexes().timeIndex.lastTimestamp();
-    return this.maxTs;
+    return this.indexes().maxTimestamp;
   }
 
   private logFile(): MappedFile {
@@ -167,10 +152,10 @@ export class Segment {
     return this.log;
   }
 
-  private indexes(): { offsetIndex: OffsetIndex; timeIndex: TimeIndex } {
-    if (this.offsetIndex === null) this.offsetIndex = OffsetIndex.openReadOnly(this.settings.io, this.paths.index);
-    if (this.timeIndex === null) this.timeIndex = TimeIndex.openReadOnly(this.settings.io, this.paths.timeIndex);
-    return { offsetIndex: this.offsetIndex, timeIndex: this.timeIndex };
+  /** The indexes: read-write while active, opened read-only on first use once sealed. */
+  private indexes(): SegmentIndexes {
+    if (this.idx === null) this.idx = SegmentIndexes.openReadOnly(this.settings.io, this.paths, this.baseOffset, this.settings.indexIntervalBytes);
+    return this.idx;
   }
 
   // --- appending (active only) --------------------------------------------------------------
@@ -182,8 +167,7 @@ export class Segment {
   reserve(length: number, batches: number): void {
     this.assertActive();
     this.log!.reserve(this.size + length);
-    this.offsetIndex!.reserveEntries(batches);
-    this.timeIndex!.reserveEntries(batches);
+    this.idx!.reserve(batches);
   }
 
   /**
@@ -202,25 +186,14 @@ export class Segment {
       writeInt64(bytes, pos + BASE_OFFSET, offset);
       writeInt32(bytes, pos + PARTITION_LEADER_EPOCH, leaderEpoch);
       const last = batchLastOffset(bytes, pos);
-      this.track(pos, offset, last, batchMaxTimestamp(bytes, pos));
+      this.idx!.track(pos, offset, last, batchMaxTimestamp(bytes, pos));
       offset = last + 1;
       pos += batchSize(bytes, pos);
     }
     this.size = end;
     this.nextOffset = offset;
-    this.dirty = true;
     if (this.createdAt === null) this.createdAt = now;
     return offset;
-  }
-
-  /** Index bookkeeping for a batch at `pos`; the same rule on append and on recovery. */
-  private track(pos: number, baseOffset: number, lastOffset: number, batchMaxTs: number): void {
-    if (batchMaxTs > (this.maxTs ?? -Infinity)) this.maxTs = batchMaxTs;
-    if (pos > 0 && pos - this.lastIndexedPosition >= this.settings.indexIntervalBytes) {
-      this.offsetIndex!.append(baseOffset - this.baseOffset, pos);
-      this.timeIndex!.maybeAppend(this.maxTs!, lastOffset - this.baseOffset);
-      this.lastIndexedPosition = pos;
-    }
   }
 
   private assertActive(): void {
@@ -242,7 +215,7 @@ export class Segment {
    */
   private positionOf(offset: number): number {
     const bytes = this.logFile().bytes;
-    let pos = this.indexes().offsetIndex.lookup(Math.max(0, offset - this.baseOffset));
+    let pos = this.indexes().positionFor(offset);
     while (pos < this.size) {
       const problem = this.frameProblem(bytes, pos);
       if (problem !== null) throw this.corrupt(pos, problem);
@@ -290,8 +263,7 @@ export class Segment {
   /** First record at or after `fromOffset` with timestamp >= `timestamp`, or null. */
   findByTimestamp(timestamp: number, fromOffset: number): { offset: number; timestamp: number } | null {
     if (this.largestTimestamp() < timestamp) return null;
-    const { timeIndex } = this.indexes();
-    const searchFrom = Math.max(fromOffset, this.baseOffset + timeIndex.searchStart(timestamp));
+    const searchFrom = Math.max(fromOffset, this.indexes().searchStartFor(timestamp));
     const bytes = this.logFile().bytes;
     let pos = this.positionOf(searchFrom);
     while (pos < this.size) {
@@ -342,7 +314,7 @@ export class Segment {
         break;
       }
       const last = batchLastOffset(bytes, pos);
-      this.track(pos, base, last, batchMaxTimestamp(bytes, pos));
+      this.idx!.track(pos, base, last, batchMaxTimestamp(bytes, pos));
       next = last + 1;
       pos += size;
     }
@@ -369,22 +341,13 @@ export class Segment {
   /** Cuts the segment to `position` bytes holding offsets below `nextOffset`. Active only. */
   truncateAt(position: number, nextOffset: number): void {
     this.assertActive();
-    const offsetIndex = this.offsetIndex!;
-    const timeIndex = this.timeIndex!;
     this.log!.truncate(position);
-    offsetIndex.truncateEntries(offsetIndex.entriesBelow(position));
-    timeIndex.truncateEntries(timeIndex.entriesBelow(nextOffset - this.baseOffset));
     this.size = position;
     this.nextOffset = nextOffset;
-    this.lastIndexedPosition = offsetIndex.lastPosition();
-    // The time index covers records up to its last entry; the batches after it are re-read.
-    let maxTs = timeIndex.lastTimestamp();
     const bytes = this.log!.bytes;
-    const lastCovered = timeIndex.entries === 0 ? -1 : this.baseOffset + timeIndex.relativeOffsetAt(timeIndex.entries - 1);
-    for (let pos = offsetIndex.lookup(Math.max(0, lastCovered + 1 - this.baseOffset)); pos < this.size; pos += batchSize(bytes, pos)) {
-      maxTs = Math.max(maxTs, batchMaxTimestamp(bytes, pos));
+    for (let pos = this.idx!.truncate(position, nextOffset); pos < this.size; pos += batchSize(bytes, pos)) {
+      this.idx!.noteTimestamp(batchMaxTimestamp(bytes, pos));
     }
-    this.maxTs = maxTs;
     if (position === 0) this.createdAt = null;
   }
 
@@ -393,18 +356,14 @@ export class Segment {
    * Stops, without cutting anything, at the first invalid batch; returns why, or null.
    */
   rebuildIndexes(): string | null {
-    const { io } = this.settings;
+    const { io, indexIntervalBytes } = this.settings;
     const wasActive = this.activeState;
-    this.offsetIndex?.close();
-    this.timeIndex?.close();
+    this.idx?.close();
     const log = this.logFile();
     const limit = wasActive ? this.size : log.allocated;
-    this.offsetIndex = OffsetIndex.openWritable(io, this.paths.index, this.maxEntries(), 0);
-    this.timeIndex = TimeIndex.openWritable(io, this.paths.timeIndex, this.maxEntries() + 64, 0);
-    this.offsetIndex.trim();
-    this.timeIndex.trim();
-    this.maxTs = -Infinity;
-    this.lastIndexedPosition = 0;
+    const idx = SegmentIndexes.openWritable(io, this.paths, this.baseOffset, indexIntervalBytes, this.maxEntries(), NO_INDEX_ENTRIES);
+    this.idx = idx;
+    idx.trim(); // drop whatever the old files held
     let pos = 0;
     let lastOffset = this.baseOffset - 1;
     let problem: string | null = null;
@@ -414,25 +373,17 @@ export class Segment {
         problem = `${size.reason} at byte ${pos}`;
         break;
       }
-      this.offsetIndex.reserveEntries(1);
-      this.timeIndex.reserveEntries(1);
+      idx.reserve(1);
       lastOffset = batchLastOffset(log.bytes, pos);
-      this.track(pos, batchBaseOffset(log.bytes, pos), lastOffset, batchMaxTimestamp(log.bytes, pos));
+      idx.track(pos, batchBaseOffset(log.bytes, pos), lastOffset, batchMaxTimestamp(log.bytes, pos));
       pos += size;
     }
     if (!wasActive) {
-      if (pos > 0) {
-        this.timeIndex.reserveEntries(1);
-        this.timeIndex.maybeAppend(this.maxTs, lastOffset - this.baseOffset);
-      }
-      this.offsetIndex.trim();
-      this.timeIndex.trim();
-      this.offsetIndex.sync();
-      this.timeIndex.sync();
-      this.offsetIndex.close();
-      this.timeIndex.close();
-      this.offsetIndex = null;
-      this.timeIndex = null;
+      idx.finish(lastOffset);
+      idx.trim();
+      idx.sync();
+      idx.close();
+      this.idx = null;
     }
     return problem;
   }
@@ -440,8 +391,7 @@ export class Segment {
   /** Checks the index files against the log; false means rebuild them. */
   indexesLookSound(): boolean {
     try {
-      const { offsetIndex, timeIndex } = this.indexes();
-      return offsetIndex.isConsistent(this.size) && timeIndex.isConsistent();
+      return this.indexes().isConsistent(this.size);
     } catch {
       return false;
     }
@@ -455,10 +405,9 @@ export class Segment {
    */
   seal(): void {
     if (!this.activeState) return;
-    this.writeFinalTimeEntry(); // the one step that needs space; it fails before anything changes
+    this.idx!.finish(this.nextOffset - 1); // the one step that needs space; it fails before anything changes
     this.log!.truncate(this.size);
-    this.offsetIndex!.trim();
-    this.timeIndex!.trim();
+    this.idx!.trim();
     this.closeFiles();
     this.activeState = false;
   }
@@ -466,59 +415,33 @@ export class Segment {
   /** Trims the files of the active segment for a clean shutdown, keeping it active on disk. */
   trimForClose(): void {
     if (!this.activeState) return;
-    this.writeFinalTimeEntry();
+    this.idx!.finish(this.nextOffset - 1);
     this.log!.truncate(this.size);
-    this.offsetIndex!.trim();
-    this.timeIndex!.trim();
-  }
-
-  private writeFinalTimeEntry(): void {
-    if (this.size > 0 && this.maxTs !== null) {
-      this.timeIndex!.reserveEntries(1);
-      this.timeIndex!.maybeAppend(this.maxTs, this.nextOffset - 1 - this.baseOffset);
-    }
+    this.idx!.trim();
   }
 
   /** Makes a sealed segment active again (the log truncated back into it). */
   reopenAsActive(): void {
-    if (this.activeState) return;
-    const { offsetIndex, timeIndex } = this.indexes();
-    const state: ActiveState = {
-      size: this.size,
-      nextOffset: this.nextOffset,
-      offsetIndexEntries: offsetIndex.entries,
-      timeIndexEntries: timeIndex.entries,
-      maxTimestamp: this.largestTimestamp(),
-    };
-    this.activate(state);
+    if (!this.activeState) this.activate(this.snapshot());
   }
 
   /** fdatasync of the log file (and, with `indexes`, of both index files) on the thread pool. */
   async syncAsync(indexes: boolean): Promise<void> {
-    const files: Promise<void>[] = [this.logFile().syncAsync()];
-    if (indexes) {
-      const { offsetIndex, timeIndex } = this.indexes();
-      files.push(offsetIndex.syncAsync(), timeIndex.syncAsync());
-    }
-    await Promise.all(files);
+    await Promise.all([this.logFile().syncAsync(), indexes ? this.indexes().syncAsync() : undefined]);
   }
 
   /** fdatasync of all three files on this thread. */
   syncNow(): void {
     this.logFile().sync();
-    const { offsetIndex, timeIndex } = this.indexes();
-    offsetIndex.sync();
-    timeIndex.sync();
+    this.indexes().sync();
   }
 
   /** Releases mappings and descriptors; views handed out read as empty afterwards. */
   closeFiles(): void {
     this.log?.close();
-    this.offsetIndex?.close();
-    this.timeIndex?.close();
+    this.idx?.close();
     this.log = null;
-    this.offsetIndex = null;
-    this.timeIndex = null;
+    this.idx = null;
   }
 }
 

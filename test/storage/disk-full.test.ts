@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PartitionLog, decodeRecordBatches } from '../../src/storage/index.js';
+import { PartitionLog } from '../../src/storage/index.js';
 import { nativeIo, type FileIo } from '../../src/native/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
-import { batchOf, text, valueFor } from '../helpers/records.js';
+import { batchOf, range, readBack } from '../helpers/records.js';
 
 const tempDir = tempDirs();
 
@@ -17,19 +17,7 @@ function enospc(syscall: string): Error {
 }
 
 function expectIntact(log: PartitionLog): void {
-  let offset = log.logStartOffset;
-  let count = 0;
-  while (offset < log.logEndOffset) {
-    const result = log.read(offset, 1 << 20);
-    for (const batch of decodeRecordBatches(result.records)) {
-      for (const record of batch.records) {
-        expect(text(record.value)).toBe(valueFor(record.offset));
-        count++;
-      }
-    }
-    offset = result.nextOffset;
-  }
-  expect(count).toBe(log.logEndOffset - log.logStartOffset);
+  expect(readBack(log)).toEqual(range(log.logStartOffset, log.logEndOffset));
 }
 
 describe('disk full (injected)', () => {

@@ -5,7 +5,7 @@ import { PartitionLog, decodeRecordBatches, encodeRecordBatch, type LogConfig } 
 import { RillError } from '../../src/errors.js';
 import { nativeIo, type FileIo } from '../../src/native/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
-import { batchOf, text, valueFor } from '../helpers/records.js';
+import { batchOf, range, readBack, text, valueFor } from '../helpers/records.js';
 
 const tempDir = tempDirs();
 
@@ -19,26 +19,8 @@ async function fill(log: PartitionLog, batches: number, perBatch: number, timest
   return log.logEndOffset;
 }
 
-/** Reads every record from `from` to the log end, checking each one is the record for its offset. */
-function readAll(log: PartitionLog, from = log.logStartOffset, maxBytes = 3000): number[] {
-  const offsets: number[] = [];
-  let offset = from;
-  while (offset < log.logEndOffset) {
-    const result = log.read(offset, maxBytes);
-    expect(result.records.length).toBeGreaterThan(0);
-    for (const batch of decodeRecordBatches(result.records)) {
-      for (const record of batch.records) {
-        if (record.offset < offset) continue;
-        expect(text(record.value)).toBe(valueFor(record.offset));
-        offsets.push(record.offset);
-      }
-    }
-    offset = result.nextOffset;
-  }
-  return offsets;
-}
-
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+/** Reads every record to the log end, checking each one is the record for its offset. */
+const readAll = (log: PartitionLog, from?: number) => readBack(log, { from, maxBytes: 3000 });
 
 describe('PartitionLog append and read', () => {
   it('assigns contiguous offsets and reads every record back across many segment rolls', async () => {
