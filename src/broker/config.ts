@@ -1,0 +1,201 @@
+// Broker settings: one table, read from (lowest to highest precedence) built-in defaults, a
+// config file (JSON or YAML), RILL_* environment variables and command-line flags.
+// Main thread; the resolved BrokerConfig is plain data that workers receive as is.
+//
+// Every setting has a dotted name ('data.dir'), a flag (--data-dir) and an environment variable
+// (RILL_DATA_DIR) derived from it. Log defaults for new topics use Kafka's broker names: the topic
+// property prefixed with 'log.' ('log.segment.bytes', 'log.flush.mode', ...).
+
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Errors, RillError } from '../errors.js';
+import { describeLogConfig, logConfigFromProperties, type LogConfig } from '../storage/index.js';
+
+export interface BrokerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  httpPort: number;
+  clusterPort: number;
+  nodeId: number;
+  workers: number;
+  maxFrameBytes: number;
+  logLevel: string;
+  /** Partitions of a topic created without a count. */
+  defaultPartitions: number;
+  /** Log settings of topics that do not override them. */
+  logDefaults: LogConfig;
+}
+
+type Kind = 'string' | 'int' | 'port' | 'level';
+
+interface Setting {
+  name: string;
+  key: Exclude<keyof BrokerConfig, 'logDefaults'>;
+  kind: Kind;
+  default: string | number;
+  description: string;
+  min?: number;
+  max?: number;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const BROKER_SETTINGS: readonly Setting[] = [
+  { name: 'data.dir', key: 'dataDir', kind: 'string', default: './data', description: 'where topics, partitions and metadata live' },
+  { name: 'host', key: 'host', kind: 'string', default: '127.0.0.1', description: 'address the listeners bind to' },
+  { name: 'port', key: 'port', kind: 'port', default: 9400, description: 'binary protocol port (0 picks a free one)' },
+  { name: 'http.port', key: 'httpPort', kind: 'port', default: 9480, description: 'HTTP API port (0 picks a free one)' },
+  { name: 'cluster.port', key: 'clusterPort', kind: 'port', default: 9440, description: 'cluster channel port' },
+  { name: 'node.id', key: 'nodeId', kind: 'int', default: 1, min: 0, max: 2 ** 31 - 1, description: 'this node\'s id in the cluster' },
+  { name: 'workers', key: 'workers', kind: 'int', default: availableParallelism(), min: 1, max: 1024, description: 'partition-owner worker threads (default: CPU count)' },
+  { name: 'max.frame.bytes', key: 'maxFrameBytes', kind: 'int', default: 8 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, description: 'largest protocol frame accepted' },
+  { name: 'log.level', key: 'logLevel', kind: 'level', default: 'info', description: `log level: ${LEVELS.join(', ')}` },
+  { name: 'num.partitions', key: 'defaultPartitions', kind: 'int', default: 1, min: 1, max: 100_000, description: 'partitions of a topic created without a count' },
+];
+
+/** Broker-level log defaults: every topic log property, prefixed with 'log.'. */
+export const LOG_DEFAULT_SETTINGS = describeLogConfig().map((s) => ({ name: `log.${s.property}`, property: s.property, default: s.default }));
+
+/** Every setting name, flag and environment variable with its default, for help texts and docs. */
+export function describeBrokerSettings(): { name: string; flag: string; env: string; default: string | number; description: string }[] {
+  return [
+    ...BROKER_SETTINGS.map((s) => ({ name: s.name, flag: flagFor(s.name), env: envFor(s.name), default: s.default, description: s.description })),
+    ...LOG_DEFAULT_SETTINGS.map((s) => ({
+      name: s.name,
+      flag: flagFor(s.name),
+      env: envFor(s.name),
+      default: s.default,
+      description: `default ${s.property} of topics`,
+    })),
+  ];
+}
+
+export function flagFor(name: string): string {
+  return '--' + name.replace(/\./g, '-');
+}
+
+export function envFor(name: string): string {
+  return 'RILL_' + name.toUpperCase().replace(/[.-]/g, '_');
+}
+
+function invalid(message: string): RillError {
+  return new RillError(Errors.INVALID_CONFIG, message);
+}
+
+function coerce(setting: Setting, raw: unknown, source: string): string | number {
+  const where = `${setting.name} (from ${source})`;
+  switch (setting.kind) {
+    case 'string':
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw invalid(`${where} must be a string`);
+      if (String(raw).trim() === '') throw invalid(`${where} must not be empty`);
+      return String(raw);
+    case 'level':
+      if (typeof raw !== 'string' || !LEVELS.includes(raw)) throw invalid(`${where} must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
+      return raw;
+    case 'int':
+    case 'port': {
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+      const min = setting.kind === 'port' ? 0 : (setting.min ?? Number.MIN_SAFE_INTEGER);
+      const max = setting.kind === 'port' ? 65535 : (setting.max ?? Number.MAX_SAFE_INTEGER);
+      if (!Number.isSafeInteger(value)) throw invalid(`${where} must be an integer, got ${JSON.stringify(raw)}`);
+      if (value < min || value > max) throw invalid(`${where} must be between ${min} and ${max}, got ${value}`);
+      return value;
+    }
+  }
+}
+
+/** Flattens { data: { dir: 'x' } } to { 'data.dir': 'x' }; dotted keys pass through. */
+function flatten(value: unknown, prefix: string, out: Record<string, unknown>, source: string): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    if (prefix === '') throw invalid(`${source} must hold an object of settings`);
+    out[prefix] = value;
+    return;
+  }
+  for (const [key, inner] of Object.entries(value)) flatten(inner, prefix === '' ? key : `${prefix}.${key}`, out, source);
+}
+
+/** Reads a JSON or YAML config file (by extension; YAML otherwise) into dotted settings. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw invalid(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw invalid(`config file ${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  const out: Record<string, unknown> = {};
+  flatten(parsed ?? {}, '', out, `config file ${path}`);
+  return out;
+}
+
+export interface ConfigSources {
+  /** Dotted settings from a config file. */
+  file?: Record<string, unknown>;
+  fileName?: string;
+  /** The process environment; only RILL_* variables are read. */
+  env?: Record<string, string | undefined>;
+  /** Dotted settings from the command line (only those the user gave). */
+  flags?: Record<string, unknown>;
+}
+
+export interface ResolvedConfig {
+  config: BrokerConfig;
+  /** RILL_* variables that name no setting (a typo, or another tool's): worth a warning. */
+  unknownEnv: string[];
+}
+
+/**
+ * Resolves the broker configuration. Unknown keys in the file or flags are errors (a typo must not
+ * silently fall back to a default); unknown RILL_* variables are reported, since the environment
+ * is shared with other tools.
+ */
+export function resolveBrokerConfig(sources: ConfigSources = {}): ResolvedConfig {
+  const names = new Map<string, Setting>(BROKER_SETTINGS.map((s) => [s.name, s]));
+  const logNames = new Map(LOG_DEFAULT_SETTINGS.map((s) => [s.name, s.property]));
+  const values = new Map<string, string | number>(BROKER_SETTINGS.map((s) => [s.name, s.default]));
+  const logProperties: Record<string, string | number> = {};
+
+  const apply = (name: string, raw: unknown, source: string) => {
+    const setting = names.get(name);
+    if (setting !== undefined) {
+      values.set(name, coerce(setting, raw, source));
+      return;
+    }
+    const property = logNames.get(name);
+    if (property !== undefined) {
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw invalid(`${name} (from ${source}) must be a string or number`);
+      logProperties[property] = raw;
+      return;
+    }
+    throw invalid(`unknown setting '${name}' (from ${source})`);
+  };
+
+  for (const [name, raw] of Object.entries(sources.file ?? {})) apply(name, raw, sources.fileName ?? 'config file');
+  const envNames = new Map([...names.keys(), ...logNames.keys()].map((name) => [envFor(name), name]));
+  const unknownEnv: string[] = [];
+  for (const [variable, raw] of Object.entries(sources.env ?? {})) {
+    if (!variable.startsWith('RILL_') || raw === undefined) continue;
+    const name = envNames.get(variable);
+    if (name === undefined) unknownEnv.push(variable);
+    else apply(name, raw, variable);
+  }
+  for (const [name, raw] of Object.entries(sources.flags ?? {})) apply(name, raw, flagFor(name));
+
+  let logDefaults: LogConfig;
+  try {
+    logDefaults = logConfigFromProperties(logProperties);
+  } catch (error) {
+    throw invalid(`log defaults: ${(error as Error).message}`);
+  }
+  const config = { logDefaults } as BrokerConfig;
+  for (const setting of BROKER_SETTINGS) (config as unknown as Record<string, unknown>)[setting.key] = values.get(setting.name);
+  return { config, unknownEnv };
+}
