@@ -3,8 +3,9 @@
 export { PartitionLog } from './partition-log.js';
 export { storageError } from './storage-error.js';
 export type { AppendResult, PartitionLogOptions, ReadOptions, ReadResult, RetentionResult } from './partition-log.js';
+export { syncDirectory } from './log-loader.js';
 export type { RecoveryReport } from './log-loader.js';
-export { DEFAULT_LOG_CONFIG, describeLogConfig, logConfigFromProperties, resolveLogConfig } from './log-config.js';
+export { DEFAULT_LOG_CONFIG, describeLogConfig, logConfigFromProperties, logConfigToProperties, resolveLogConfig } from './log-config.js';
 export type { FlushMode, LogConfig } from './log-config.js';
 export { encodeRecordBatch } from './batch-encoder.js';
 export type { BatchInput, HeaderInput, RecordInput } from './batch-encoder.js';

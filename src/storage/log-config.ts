@@ -98,6 +98,13 @@ export function logConfigFromProperties(properties: Readonly<Record<string, stri
   return resolveLogConfig(overrides);
 }
 
+/** The inverse of logConfigFromProperties: every setting under its Kafka-style property name. */
+export function logConfigToProperties(config: LogConfig): Record<string, string | number> {
+  const properties: Record<string, string | number> = Object.fromEntries(NUMBER_SETTINGS.map((s) => [s.property, config[s.key] as number]));
+  properties['flush.mode'] = config.flushMode;
+  return properties;
+}
+
 /** The table, for help texts and docs: property name, default and description per setting. */
 export function describeLogConfig(): { property: string; default: number | string }[] {
   return [
