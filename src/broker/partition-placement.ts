@@ -1,0 +1,64 @@
+// Which worker owns each partition. Main thread only; workers learn their partitions from it.
+//
+// Partitions are spread evenly by count: each new partition goes to the worker owning the fewest
+// (ties to the lowest index), so a topic's partitions land on different workers first and every
+// core gets its share. Placement is not persisted: at start, topics are placed in name order,
+// which gives the same result for the same topics and worker count.
+
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+}
+
+export class PartitionPlacement {
+  readonly workers: number;
+  private readonly owners = new Map<string, number[]>();
+  private readonly load: number[];
+
+  constructor(workers: number) {
+    if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+    this.workers = workers;
+    this.load = new Array(workers).fill(0);
+  }
+
+  /** Places every partition of a new topic; returns the owner of each, by partition. */
+  place(topic: string, partitions: number): readonly number[] {
+    if (this.owners.has(topic)) throw new Error(`topic ${topic} is already placed`);
+    const owners: number[] = [];
+    for (let p = 0; p < partitions; p++) {
+      let best = 0;
+      for (let w = 1; w < this.workers; w++) if (this.load[w] < this.load[best]) best = w;
+      owners.push(best);
+      this.load[best]++;
+    }
+    this.owners.set(topic, owners);
+    return owners;
+  }
+
+  /** The worker that owns a partition, or undefined for an unknown topic or partition. */
+  owner(topic: string, partition: number): number | undefined {
+    return this.owners.get(topic)?.[partition];
+  }
+
+  /** Forgets a deleted topic. */
+  remove(topic: string): void {
+    for (const worker of this.owners.get(topic) ?? []) this.load[worker]--;
+    this.owners.delete(topic);
+  }
+
+  /** The partitions a worker owns (to reopen them on a replacement worker). */
+  partitionsOf(worker: number): PartitionRef[] {
+    const refs: PartitionRef[] = [];
+    for (const [topic, owners] of this.owners) {
+      owners.forEach((w, partition) => {
+        if (w === worker) refs.push({ topic, partition });
+      });
+    }
+    return refs;
+  }
+
+  /** Partitions per worker. */
+  counts(): readonly number[] {
+    return this.load;
+  }
+}
