@@ -1,0 +1,212 @@
+// The partition logs one worker owns, and the operations requests make on them. Worker thread
+// only: a partition is opened by exactly one host, on its owner worker, so its log has one writer.
+//
+// Methods take and return plain data and throw RillErrors; the worker's request loop turns those
+// into wire codes. Nothing here queues without a bound: fetch waiters are bounded by the fetch
+// requests in flight, which the network front bounds per connection.
+
+import { Errors, RillError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { PartitionLog, type LogConfig, type RetentionResult } from '../storage/index.js';
+
+export interface PartitionSpec {
+  topic: string;
+  partition: number;
+  dir: string;
+  config: LogConfig;
+}
+
+export interface PartitionStatus {
+  topic: string;
+  partition: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  flushedOffset: number;
+  size: number;
+  segments: number;
+}
+
+export interface ProduceResult {
+  baseOffset: number;
+  lastOffset: number;
+  logStartOffset: number;
+}
+
+export interface FetchSlice {
+  /** Whole batches; a view into the segment mapping, valid until the host yields. */
+  records: Uint8Array;
+  /** Where the bytes live, so the main thread can send them from its own mapping. */
+  file: string | null;
+  position: number;
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export type Acks = 0 | 1;
+
+interface Hosted {
+  log: PartitionLog;
+  /** Fetches waiting for an offset beyond the end: woken by the next append. */
+  waiters: Set<() => void>;
+}
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class PartitionHost {
+  private readonly partitions = new Map<string, Hosted>();
+  private readonly logger: Logger;
+
+  constructor(logger: Logger = silentLogger) {
+    this.logger = logger;
+  }
+
+  get size(): number {
+    return this.partitions.size;
+  }
+
+  /** Opens (and if needed recovers) a partition's log; opening an open partition is a no-op. */
+  async open(spec: PartitionSpec): Promise<PartitionStatus> {
+    const existing = this.partitions.get(key(spec.topic, spec.partition));
+    if (existing !== undefined) return status(spec.topic, spec.partition, existing.log);
+    const log = await PartitionLog.open(spec.dir, { config: spec.config, logger: this.logger.child({ topic: spec.topic, partition: spec.partition }) });
+    this.partitions.set(key(spec.topic, spec.partition), { log, waiters: new Set() });
+    if (!log.recovery.clean) {
+      this.logger.info({ topic: spec.topic, partition: spec.partition, recovery: log.recovery }, 'recovered partition');
+    }
+    return status(spec.topic, spec.partition, log);
+  }
+
+  private hosted(topic: string, partition: number): Hosted {
+    const hosted = this.partitions.get(key(topic, partition));
+    if (hosted === undefined) {
+      throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `partition ${topic}-${partition} is not hosted here`, { topic, partition });
+    }
+    return hosted;
+  }
+
+  /** Closes a partition's log cleanly (flush, clean-shutdown checkpoint); unknown ones are ignored. */
+  async close(topic: string, partition: number): Promise<void> {
+    const hosted = this.partitions.get(key(topic, partition));
+    if (hosted === undefined) return;
+    this.partitions.delete(key(topic, partition));
+    for (const wake of hosted.waiters) wake();
+    await hosted.log.close();
+  }
+
+  /** Closes every partition (shutdown); reports failures but closes the rest regardless. */
+  async closeAll(): Promise<void> {
+    const results = await Promise.allSettled([...this.partitions.keys()].map((k) => this.close(...fromKey(k))));
+    for (const result of results) {
+      if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'closing a partition failed');
+    }
+  }
+
+  /**
+   * Appends a record set. acks=1 resolves once the log accepted it: in the page cache with
+   * flush.mode=async, fdatasynced with flush.mode=sync. acks=0 resolves as soon as the bytes are
+   * written (null: there is no response to send); a failure still throws, so that the network
+   * front can close the connection as Kafka does, the one signal an acks=0 producer gets.
+   */
+  async produce(topic: string, partition: number, records: Uint8Array, acks: Acks): Promise<ProduceResult | null> {
+    const hosted = this.hosted(topic, partition);
+    const log = hosted.log;
+    const result = log.write(records);
+    this.wake(hosted);
+    if (acks === 0) return null;
+    if (log.config.flushMode === 'sync') await log.waitForDurable(result.lastOffset + 1);
+    return { baseOffset: result.baseOffset, lastOffset: result.lastOffset, logStartOffset: log.logStartOffset };
+  }
+
+  private wake(hosted: Hosted): void {
+    if (hosted.waiters.size === 0) return;
+    const waiters = [...hosted.waiters];
+    hosted.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Whole batches from `offset`, at most `maxBytes` (at least one batch). What a consumer sees
+   * ends at the high watermark, which on a single node is the log end.
+   */
+  fetch(topic: string, partition: number, offset: number, maxBytes: number): FetchSlice {
+    const log = this.hosted(topic, partition).log;
+    const result = log.read(offset, maxBytes);
+    return {
+      records: result.records,
+      file: result.file,
+      position: result.position,
+      nextOffset: result.nextOffset,
+      highWatermark: result.logEndOffset,
+      logStartOffset: result.logStartOffset,
+    };
+  }
+
+  /**
+   * Resolves when the partition holds data at or beyond `offset`, or after `maxWaitMs`, or when
+   * the partition closes — whichever comes first (long poll).
+   */
+  waitForData(topic: string, partition: number, offset: number, maxWaitMs: number): Promise<void> {
+    const hosted = this.hosted(topic, partition);
+    if (offset < hosted.log.logEndOffset || maxWaitMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        hosted.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      hosted.waiters.add(done);
+    });
+  }
+
+  /** -2 = earliest, -1 = latest, else the first offset with a timestamp at or after it. */
+  listOffset(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } {
+    const log = this.hosted(topic, partition).log;
+    if (timestamp === EARLIEST) return { offset: log.logStartOffset, timestamp: -1 };
+    if (timestamp === LATEST) return { offset: log.logEndOffset, timestamp: -1 };
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+      throw new RillError(Errors.INVALID_REQUEST, `timestamp must be -2 (earliest), -1 (latest) or a time in ms, got ${timestamp}`);
+    }
+    return log.offsetForTimestamp(timestamp) ?? { offset: log.logEndOffset, timestamp: -1 };
+  }
+
+  /** Applies retention to every partition; returns what each deleted. */
+  retention(now: number = Date.now()): (RetentionResult & { topic: string; partition: number })[] {
+    const results = [];
+    for (const [k, hosted] of this.partitions) {
+      const [topic, partition] = fromKey(k);
+      try {
+        const result = hosted.log.deleteRetainedSegments(now);
+        if (result.deletedSegments > 0) results.push({ topic, partition, ...result });
+      } catch (error) {
+        this.logger.error({ topic, partition, err: error }, 'retention failed');
+      }
+    }
+    return results;
+  }
+
+  stats(): PartitionStatus[] {
+    return [...this.partitions].map(([k, hosted]) => status(...fromKey(k), hosted.log));
+  }
+}
+
+export const EARLIEST = -2;
+export const LATEST = -1;
+
+function fromKey(k: string): [string, number] {
+  const at = k.lastIndexOf('\u0000');
+  return [k.slice(0, at), Number(k.slice(at + 1))];
+}
+
+function status(topic: string, partition: number, log: PartitionLog): PartitionStatus {
+  return {
+    topic,
+    partition,
+    logStartOffset: log.logStartOffset,
+    logEndOffset: log.logEndOffset,
+    flushedOffset: log.flushedOffset,
+    size: log.size,
+    segments: log.segmentCount,
+  };
+}
