@@ -1,0 +1,129 @@
+// Read-only mappings of segment files on the main thread, so that fetched log bytes go from the
+// page cache to the socket without being copied through a ring (DESIGN: "mmap + write").
+// Main thread only: a mapping belongs to the thread that made it.
+//
+// A worker answers a fetch with where the bytes are (file, position, length); the main thread
+// acquires that range here, hands the view to socket.write, and releases it in the write's
+// callback. A mapping stays alive while any range of it is acquired, even if it was replaced by
+// a larger one (the active segment grows) or evicted.
+//
+// Safety: the main thread only touches ranges a worker has just reported as holding batches
+// below the high watermark. The owner never shortens a file below such bytes while they can
+// still be fetched (truncation cuts only above the high watermark; retention unlinks whole files,
+// which stay readable while mapped), so a view never reaches past the end of its file.
+
+import { constants as fsConstants } from 'node:fs';
+import { nativeIo, type FileIo } from '../native/index.js';
+import { storageError } from '../storage/index.js';
+
+interface Mapping {
+  buffer: ArrayBuffer;
+  length: number;
+  refs: number;
+  /** Replaced or evicted: unmapped as soon as the last reference goes. */
+  retired: boolean;
+}
+
+interface MappedFile {
+  fd: number;
+  current: Mapping | null;
+  lastUsed: number;
+}
+
+export interface AcquiredRange {
+  bytes: Uint8Array;
+  /** Call once the bytes are no longer needed (the socket write completed or failed). */
+  release(): void;
+}
+
+const PAGE = 4096;
+
+export class SegmentMappings {
+  private readonly io: FileIo;
+  private readonly maxFiles: number;
+  private readonly files = new Map<string, MappedFile>();
+  private tick = 0;
+
+  /** `maxFiles` bounds the descriptors and mappings kept open for idle files (LRU). */
+  constructor(options: { io?: FileIo; maxFiles?: number } = {}) {
+    this.io = options.io ?? nativeIo;
+    this.maxFiles = options.maxFiles ?? 256;
+  }
+
+  get openFiles(): number {
+    return this.files.size;
+  }
+
+  /** Maps (or reuses a mapping of) `file` and returns [position, position + length) of it. */
+  acquire(file: string, position: number, length: number): AcquiredRange {
+    const entry = this.open(file);
+    entry.lastUsed = ++this.tick;
+    let mapping = entry.current;
+    if (mapping === null || position + length > mapping.length) {
+      if (mapping !== null) this.retire(mapping);
+      const size = this.io.fileSize(entry.fd);
+      if (position + length > size) {
+        throw storageError(new Error(`${file} holds ${size} bytes, ${position + length} requested`), 'mapping a segment for a fetch');
+      }
+      mapping = { buffer: this.io.mmap(entry.fd, Math.ceil(size / PAGE) * PAGE, 0, false), length: size, refs: 0, retired: false };
+      entry.current = mapping;
+    }
+    mapping.refs++;
+    const held = mapping;
+    let released = false;
+    this.evictIdle();
+    return {
+      bytes: new Uint8Array(held.buffer, position, length),
+      release: () => {
+        if (released) return;
+        released = true;
+        held.refs--;
+        if (held.retired && held.refs === 0) this.io.munmap(held.buffer);
+      },
+    };
+  }
+
+  private open(file: string): MappedFile {
+    let entry = this.files.get(file);
+    if (entry === undefined) {
+      let fd: number;
+      try {
+        fd = this.io.open(file, fsConstants.O_RDONLY);
+      } catch (error) {
+        throw storageError(error, `opening ${file} for a fetch`);
+      }
+      entry = { fd, current: null, lastUsed: 0 };
+      this.files.set(file, entry);
+    }
+    return entry;
+  }
+
+  private retire(mapping: Mapping): void {
+    mapping.retired = true;
+    if (mapping.refs === 0) this.io.munmap(mapping.buffer);
+  }
+
+  /** Closes the least recently used files beyond the bound; acquired ranges stay valid. */
+  private evictIdle(): void {
+    if (this.files.size <= this.maxFiles) return;
+    const byAge = [...this.files.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [file, entry] of byAge.slice(0, this.files.size - this.maxFiles)) this.closeFile(file, entry);
+  }
+
+  private closeFile(file: string, entry: MappedFile): void {
+    if (entry.current !== null) this.retire(entry.current);
+    entry.current = null;
+    this.io.close(entry.fd);
+    this.files.delete(file);
+  }
+
+  /** Forgets a file (its segment was deleted); ranges still acquired stay valid until released. */
+  forget(file: string): void {
+    const entry = this.files.get(file);
+    if (entry !== undefined) this.closeFile(file, entry);
+  }
+
+  closeAll(): void {
+    for (const [file, entry] of [...this.files]) this.closeFile(file, entry);
+  }
+}
