@@ -32,7 +32,9 @@ export const Errors = Object.freeze({
   NOT_LEADER_OR_FOLLOWER: spec(6, 'NOT_LEADER_OR_FOLLOWER', 421, true, 'This server is not the leader of the partition'),
   REQUEST_TIMED_OUT: spec(7, 'REQUEST_TIMED_OUT', 504, true, 'The request timed out'),
   MESSAGE_TOO_LARGE: spec(10, 'MESSAGE_TOO_LARGE', 413, false, 'The record batch is larger than the maximum allowed'),
+  INVALID_TOPIC_EXCEPTION: spec(17, 'INVALID_TOPIC_EXCEPTION', 400, false, 'The topic name is invalid'),
   NOT_ENOUGH_REPLICAS: spec(19, 'NOT_ENOUGH_REPLICAS', 503, true, 'Fewer in-sync replicas than min.insync.replicas'),
+  UNSUPPORTED_VERSION: spec(35, 'UNSUPPORTED_VERSION', 400, false, 'The API or API version is not supported by this server'),
   INVALID_CONFIG: spec(40, 'INVALID_CONFIG', 400, false, 'The configuration is invalid'),
   INVALID_REQUEST: spec(42, 'INVALID_REQUEST', 400, false, 'The request is malformed'),
   STORAGE_ERROR: spec(56, 'STORAGE_ERROR', 503, true, 'The disk failed the operation'),
@@ -40,6 +42,7 @@ export const Errors = Object.freeze({
   INVALID_RECORD: spec(87, 'INVALID_RECORD', 400, false, 'The record batch is invalid'),
   LOG_CLOSED: spec(1000, 'LOG_CLOSED', 503, true, 'The partition log is closed'),
   LOG_TRUNCATED: spec(1001, 'LOG_TRUNCATED', 503, true, 'The records were truncated away before they became durable'),
+  FRAME_TOO_LARGE: spec(1002, 'FRAME_TOO_LARGE', 413, false, 'The protocol frame is larger than max.frame.bytes'),
 });
 
 export type ErrorType = keyof typeof Errors;

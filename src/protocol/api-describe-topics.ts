@@ -1,0 +1,69 @@
+// DescribeTopics (api key 5): partitions with their offsets and sizes, and the effective configs.
+// Any thread. One entry per requested topic, in request order.
+
+import { configs, errorCode, errorMessage, nodeId, offsetOrNone, partition, topic, topicInResponse } from './fields.js';
+import { array, boolean, integer, struct, unique, type Field } from './schema.js';
+
+export interface DescribeTopicsRequest {
+  topics: string[];
+}
+
+export interface PartitionDescription {
+  partition: number;
+  /** NONE, or why the numbers below are -1 (e.g. the leader could not be asked). */
+  errorCode: number;
+  /** Node id of the leader, -1 when there is none. */
+  leader: number;
+  /** First offset still in the log; -1 on error. */
+  logStartOffset: number;
+  /** Offset the next appended record will get; -1 on error. */
+  logEndOffset: number;
+  /** Offset up to which records are committed and visible to consumers; -1 on error. */
+  highWatermark: number;
+  /** Bytes of the partition's segments on disk; -1 on error. */
+  sizeBytes: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  /** NONE, or e.g. UNKNOWN_TOPIC_OR_PARTITION (partitions and configs are then empty). */
+  errorCode: number;
+  message?: string;
+  internal: boolean;
+  /** Effective topic configs: overrides merged over broker defaults, all values as strings. */
+  configs: Record<string, string>;
+  partitions: PartitionDescription[];
+}
+
+export interface DescribeTopicsResponse {
+  topics: TopicDescription[];
+}
+
+export const describeTopicsRequest: Field<DescribeTopicsRequest> = struct<DescribeTopicsRequest>({
+  topics: unique(array(topic, 1), (name) => name, 'topic'),
+});
+
+const sizeOrNone = integer(-1, Number.MAX_SAFE_INTEGER, 'a size in bytes or -1');
+
+export const describeTopicsResponse: Field<DescribeTopicsResponse> = struct<DescribeTopicsResponse>({
+  topics: array(
+    struct<TopicDescription>({
+      name: topicInResponse,
+      errorCode,
+      message: errorMessage,
+      internal: boolean,
+      configs,
+      partitions: array(
+        struct<PartitionDescription>({
+          partition,
+          errorCode,
+          leader: nodeId,
+          logStartOffset: offsetOrNone,
+          logEndOffset: offsetOrNone,
+          highWatermark: offsetOrNone,
+          sizeBytes: sizeOrNone,
+        }),
+      ),
+    }),
+  ),
+});

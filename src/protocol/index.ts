@@ -1,0 +1,57 @@
+// Public face of the binary protocol: frame layout, the incremental frame reader, frame codecs, the
+// API table with its message types, and topic name rules. No I/O; any thread.
+
+export * as FrameLayout from './frame-layout.js';
+export { DEFAULT_MAX_FRAME_BYTES, NO_API_KEY, NO_CORRELATION_ID } from './frame-layout.js';
+export { FrameReader } from './frame-reader.js';
+export type { FrameReaderOptions, FrameReadResult } from './frame-reader.js';
+export {
+  decodeRequest,
+  decodeResponse,
+  encodeErrorResponse,
+  encodeProtocolError,
+  encodeRequest,
+  encodeRequestHead,
+  encodeResponse,
+  encodeResponseHead,
+  peekRequest,
+  responseCorrelationId,
+} from './frames.js';
+export type { DecodedRequest, DecodedResponse, ErrorResponse, RequestHead, RequestOf, ResponseOf } from './frames.js';
+export { isProtocolError } from './protocol-error.js';
+export type { ProtocolError } from './protocol-error.js';
+export {
+  API_TABLE,
+  ApiKeys,
+  apiName,
+  apiSpec,
+  expectsResponse,
+  isApiKey,
+  supportedApis,
+  validateRequestHeader,
+  validateResponseHeader,
+} from './apis.js';
+export type { ApiKey, ApiSpec, ApiVersionSpec, BodyKind, RequestHeaders, ResponseHeaders } from './apis.js';
+export type { ErrorHeader } from './error-header.js';
+export { negotiateVersions } from './api-hello.js';
+export type { ApiVersionRange, HelloRequest, HelloResponse } from './api-hello.js';
+export type { BrokerMetadata, MetadataRequest, MetadataResponse, PartitionMetadata, TopicMetadata } from './api-metadata.js';
+export type { CreateTopicResult, CreateTopicsRequest, CreateTopicsResponse, NewTopic } from './api-create-topics.js';
+export type { DeleteTopicResult, DeleteTopicsRequest, DeleteTopicsResponse } from './api-delete-topics.js';
+export type { ListedTopic, ListTopicsRequest, ListTopicsResponse } from './api-list-topics.js';
+export type { DescribeTopicsRequest, DescribeTopicsResponse, PartitionDescription, TopicDescription } from './api-describe-topics.js';
+export type { ProduceRequest, ProduceResponse } from './api-produce.js';
+export { fetchRecordSets } from './api-fetch.js';
+export type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } from './api-fetch.js';
+export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from './api-list-offsets.js';
+export type { ListedOffset, ListOffsetsPartition, ListOffsetsRequest, ListOffsetsResponse } from './api-list-offsets.js';
+export {
+  assertValidTopicName,
+  collisionKey,
+  INTERNAL_TOPIC_PREFIX,
+  isInternalTopicName,
+  isValidTopicName,
+  MAX_TOPIC_NAME_LENGTH,
+  topicNameProblem,
+} from './topic-name.js';
+export type { TopicNameRules } from './topic-name.js';

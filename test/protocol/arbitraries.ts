@@ -1,0 +1,236 @@
+// fast-check arbitraries for every API's request and response header (and body), shared by the
+// round-trip and fuzz tests.
+
+import fc from 'fast-check';
+import { ApiKeys, type ApiKey, type RequestHeaders, type ResponseHeaders } from '../../src/protocol/index.js';
+
+const INT32_MAX = 2 ** 31 - 1;
+
+export const userTopic = fc
+  .stringMatching(/^[a-zA-Z0-9._-]{1,40}$/)
+  .filter((name) => name !== '.' && name !== '..' && !name.startsWith('__'));
+export const anyTopic = fc.oneof(userTopic, userTopic.map((name) => `__${name}`.slice(0, 249)));
+const partition = fc.integer({ min: 0, max: INT32_MAX });
+const int32nn = fc.integer({ min: 0, max: INT32_MAX });
+const int32pos = fc.integer({ min: 1, max: INT32_MAX });
+const errorCode = fc.integer({ min: -32768, max: 32767 });
+const offset = fc.maxSafeNat();
+const offsetOrNone = fc.integer({ min: -1, max: Number.MAX_SAFE_INTEGER });
+const nodeIdOrNone = fc.integer({ min: -1, max: INT32_MAX });
+const text = fc.string({ maxLength: 60, unit: 'grapheme' });
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const configKey = fc.string({ minLength: 1, maxLength: 30 }).filter((k) => k !== '__proto__');
+const configs = fc.dictionary(configKey, text, { maxKeys: 5 });
+
+const apiRange = fc
+  .tuple(u16, u16, u16)
+  .map(([apiKey, a, b]) => ({ apiKey, minVersion: Math.min(a, b), maxVersion: Math.max(a, b) }));
+const apiRanges = fc.uniqueArray(apiRange, { selector: (r) => r.apiKey, maxLength: 10 });
+
+function uniqueBy<T>(arb: fc.Arbitrary<T>, key: (t: T) => string, minLength = 1): fc.Arbitrary<T[]> {
+  return fc.uniqueArray(arb, { selector: key, minLength, maxLength: 8 });
+}
+const tpKey = (p: { topic: string; partition: number }) => `${p.topic}/${p.partition}`;
+
+export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } = {
+  [ApiKeys.Hello]: fc.record({ clientId: fc.string({ maxLength: 255 }), apis: apiRanges }),
+  [ApiKeys.Metadata]: fc.record({ topics: fc.uniqueArray(anyTopic, { maxLength: 8 }) }, { requiredKeys: [] }),
+  [ApiKeys.CreateTopics]: fc.record(
+    {
+      topics: uniqueBy(
+        fc.record(
+          {
+            name: userTopic,
+            partitions: int32pos,
+            replicationFactor: fc.integer({ min: 1, max: 0x7fff }),
+            configs,
+          },
+          { requiredKeys: ['name'] },
+        ),
+        (t) => t.name,
+      ),
+      timeoutMs: int32nn,
+      validateOnly: fc.boolean(),
+    },
+    { requiredKeys: ['topics'] },
+  ),
+  [ApiKeys.DeleteTopics]: fc.record(
+    { topics: fc.uniqueArray(userTopic, { minLength: 1, maxLength: 8 }), timeoutMs: int32nn },
+    { requiredKeys: ['topics'] },
+  ),
+  [ApiKeys.ListTopics]: fc.record({ includeInternal: fc.boolean() }, { requiredKeys: [] }),
+  [ApiKeys.DescribeTopics]: fc.record({ topics: fc.uniqueArray(anyTopic, { minLength: 1, maxLength: 8 }) }),
+  [ApiKeys.Produce]: fc.record({
+    topic: userTopic,
+    partition,
+    acks: fc.constantFrom(0 as const, 1 as const),
+    timeoutMs: int32nn,
+  }),
+  [ApiKeys.Fetch]: fc.record({
+    partitions: uniqueBy(fc.record({ topic: anyTopic, partition, offset, maxBytes: int32pos }), tpKey),
+    maxWaitMs: int32nn,
+    minBytes: int32nn,
+    maxBytes: int32pos,
+  }),
+  [ApiKeys.ListOffsets]: fc.record({
+    partitions: uniqueBy(
+      fc.record({ topic: anyTopic, partition, timestamp: fc.integer({ min: -2, max: Number.MAX_SAFE_INTEGER }) }),
+      tpKey,
+    ),
+  }),
+};
+
+export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> } = {
+  [ApiKeys.Hello]: fc.record({
+    nodeId: int32nn,
+    clusterId: fc.string({ minLength: 1, maxLength: 40 }),
+    apis: apiRanges,
+    authMechanisms: fc.array(fc.constantFrom('PLAIN', 'SCRAM-SHA-256'), { maxLength: 2 }),
+    maxFrameBytes: int32nn,
+  }),
+  [ApiKeys.Metadata]: fc.record({
+    clusterId: fc.string({ minLength: 1, maxLength: 40 }),
+    brokers: fc.array(
+      fc.record({ nodeId: int32nn, host: fc.domain(), port: fc.integer({ min: 1, max: 65535 }) }),
+      { maxLength: 4 },
+    ),
+    topics: fc.array(
+      fc.record({
+        name: anyTopic,
+        errorCode,
+        internal: fc.boolean(),
+        partitions: fc.array(
+          fc.record(
+            {
+              partition,
+              errorCode,
+              leader: nodeIdOrNone,
+              replicas: fc.array(int32nn, { maxLength: 3 }),
+              isr: fc.array(int32nn, { maxLength: 3 }),
+            },
+            { requiredKeys: ['partition', 'errorCode', 'leader'] },
+          ),
+          { maxLength: 4 },
+        ),
+      }),
+      { maxLength: 4 },
+    ),
+  }),
+  [ApiKeys.CreateTopics]: fc.record({
+    topics: fc.array(
+      fc.record(
+        {
+          name: userTopic,
+          errorCode,
+          message: text,
+          partitions: int32pos,
+          replicationFactor: fc.integer({ min: 1, max: 0x7fff }),
+        },
+        { requiredKeys: ['name', 'errorCode'] },
+      ),
+      { maxLength: 4 },
+    ),
+  }),
+  [ApiKeys.DeleteTopics]: fc.record({
+    topics: fc.array(fc.record({ name: userTopic, errorCode, message: text }, { requiredKeys: ['name', 'errorCode'] }), {
+      maxLength: 4,
+    }),
+  }),
+  [ApiKeys.ListTopics]: fc.record({
+    topics: fc.array(fc.record({ name: anyTopic, partitions: int32nn, internal: fc.boolean() }), { maxLength: 6 }),
+  }),
+  [ApiKeys.DescribeTopics]: fc.record({
+    topics: fc.array(
+      fc.record(
+        {
+          name: anyTopic,
+          errorCode,
+          message: text,
+          internal: fc.boolean(),
+          configs,
+          partitions: fc.array(
+            fc.record({
+              partition,
+              errorCode,
+              leader: nodeIdOrNone,
+              logStartOffset: offsetOrNone,
+              logEndOffset: offsetOrNone,
+              highWatermark: offsetOrNone,
+              sizeBytes: offsetOrNone,
+            }),
+            { maxLength: 4 },
+          ),
+        },
+        { requiredKeys: ['name', 'errorCode', 'internal', 'configs', 'partitions'] },
+      ),
+      { maxLength: 3 },
+    ),
+  }),
+  [ApiKeys.Produce]: fc.record(
+    {
+      topic: userTopic,
+      partition,
+      errorCode,
+      message: text,
+      baseOffset: offsetOrNone,
+      logAppendTime: offsetOrNone,
+      logStartOffset: offsetOrNone,
+    },
+    { requiredKeys: ['topic', 'partition', 'errorCode', 'baseOffset', 'logAppendTime', 'logStartOffset'] },
+  ),
+  [ApiKeys.Fetch]: fc.record({
+    partitions: fc.array(
+      fc.record(
+        {
+          topic: anyTopic,
+          partition,
+          errorCode,
+          highWatermark: offsetOrNone,
+          logStartOffset: offsetOrNone,
+          lastStableOffset: offsetOrNone,
+          bytes: fc.integer({ min: 0, max: 64 }),
+        },
+        { requiredKeys: ['topic', 'partition', 'errorCode', 'highWatermark', 'logStartOffset', 'bytes'] },
+      ),
+      { maxLength: 5 },
+    ),
+  }),
+  [ApiKeys.ListOffsets]: fc.record({
+    partitions: fc.array(
+      fc.record({ topic: anyTopic, partition, errorCode, offset: offsetOrNone, timestamp: offsetOrNone }),
+      { maxLength: 5 },
+    ),
+  }),
+};
+
+export const ALL_API_KEYS = Object.values(ApiKeys) as ApiKey[];
+
+/** A request body the api accepts: a non-empty record-set stand-in for Produce, else nothing. */
+export function requestBody(apiKey: ApiKey): fc.Arbitrary<Uint8Array | undefined> {
+  return apiKey === ApiKeys.Produce ? fc.uint8Array({ minLength: 1, maxLength: 200 }) : fc.constant(undefined);
+}
+
+/** A response body matching the header: for Fetch, exactly the partitions' byte counts. */
+export function responseBodyFor<K extends ApiKey>(apiKey: K, header: ResponseHeaders[K]): Uint8Array | undefined {
+  if (apiKey !== ApiKeys.Fetch) return undefined;
+  const fetch = header as ResponseHeaders[typeof ApiKeys.Fetch];
+  const total = fetch.partitions.reduce((sum, p) => sum + p.bytes, 0);
+  const body = new Uint8Array(total);
+  let at = 0;
+  fetch.partitions.forEach((p, i) => {
+    body.fill(i + 1, at, at + p.bytes);
+    at += p.bytes;
+  });
+  return body;
+}
+
+/** A valid request frame of any api. */
+export const anyRequestFrame: fc.Arbitrary<{ apiKey: ApiKey; header: unknown; body: Uint8Array | undefined; correlationId: number }> =
+  fc.constantFrom(...ALL_API_KEYS).chain((apiKey) =>
+    fc.record({
+      apiKey: fc.constant(apiKey),
+      header: requestHeaders[apiKey] as fc.Arbitrary<unknown>,
+      body: requestBody(apiKey),
+      correlationId: fc.integer({ min: 0, max: 0xffff_ffff }),
+    }),
+  );
