@@ -80,13 +80,20 @@ inline Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, size_t offsetArg
     base = static_cast<uint8_t*>(ab.Data());
     size = ab.ByteLength();
   } else if (info[i].IsTypedArray()) {
+    // The data pointer straight from the view: going through its ArrayBuffer fails for views of
+    // a SharedArrayBuffer (the rings), which N-API will not hand out as an ArrayBuffer.
     Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
-    base = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    void* data = nullptr;
+    size_t elements = 0;
+    if (napi_get_typedarray_info(env, info[i], nullptr, &elements, &data, nullptr, nullptr) != napi_ok) ThrowType(env, "unreadable typed array");
+    base = static_cast<uint8_t*>(data);
     size = ta.ByteLength();
   } else if (info[i].IsDataView()) {
-    Napi::DataView dv = info[i].As<Napi::DataView>();
-    base = static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
-    size = dv.ByteLength();
+    void* data = nullptr;
+    size_t byteLength = 0;
+    if (napi_get_dataview_info(env, info[i], &byteLength, &data, nullptr, nullptr) != napi_ok) ThrowType(env, "unreadable data view");
+    base = static_cast<uint8_t*>(data);
+    size = byteLength;
   } else {
     ThrowType(env, "buffer must be an ArrayBuffer or an ArrayBufferView");
   }

@@ -71,7 +71,7 @@ export class PartitionHost {
     if (existing !== undefined) return status(spec.topic, spec.partition, existing.log);
     const log = await PartitionLog.open(spec.dir, { config: spec.config, logger: this.logger.child({ topic: spec.topic, partition: spec.partition }) });
     this.partitions.set(key(spec.topic, spec.partition), { log, waiters: new Set() });
-    if (!log.recovery.clean) {
+    if (log.recovery.scannedBytes > 0 || log.recovery.truncated !== null) {
       this.logger.info({ topic: spec.topic, partition: spec.partition, recovery: log.recovery }, 'recovered partition');
     }
     return status(spec.topic, spec.partition, log);

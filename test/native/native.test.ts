@@ -74,6 +74,10 @@ describe('crc32c', () => {
     expect(crc32c(bytes, 2, 9)).toBe(0xe3069283);
     expect(crc32c(bytes.subarray(2, 11))).toBe(0xe3069283);
     expect(crc32c(new DataView(bytes.buffer, 2, 9))).toBe(0xe3069283);
+    const shared = new Uint8Array(new SharedArrayBuffer(16));
+    shared.set(bytes.subarray(2, 11), 3);
+    expect(crc32c(shared, 3, 9)).toBe(0xe3069283); // views of a SharedArrayBuffer (the rings) too
+    expect(crc32c(shared.subarray(3, 12))).toBe(0xe3069283);
     expect(() => crc32c(bytes, 14)).toThrow(RangeError);
     expect(() => crc32c(bytes, 2, 12)).toThrow(RangeError);
     expect(() => crc32c('text' as unknown as Uint8Array)).toThrow(TypeError);
