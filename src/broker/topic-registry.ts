@@ -1,0 +1,164 @@
+// The topics this node holds, their partition counts and config overrides, persisted so that
+// they survive restarts. Main thread only (it answers metadata; workers own the partition logs).
+//
+// Layout:
+//   <data>/topics/<topic>/topic.json      { name, partitions, config, createdAt } — written to a
+//                                        temporary file, fsynced, renamed, directory fsynced
+//   <data>/topics/<topic>/<partition>/   the partition logs (created by their owner worker)
+//   <data>/deleted/<topic>-<ms>/         topics being deleted: a delete is one atomic rename out
+//                                        of topics/, then removal in the background; whatever a
+//                                        crash leaves here is removed at the next start
+//
+// A topic directory without a readable topic.json is ignored with a warning (never deleted: it
+// may hold data someone wants back).
+
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Errors, RillError } from '../errors.js';
+import { type Logger } from '../logger.js';
+import { assertValidTopicName, collisionKey } from '../protocol/index.js';
+import { logConfigFromProperties, logConfigToProperties, syncDirectory, type LogConfig } from '../storage/index.js';
+
+export type TopicConfig = Readonly<Record<string, string | number>>;
+
+export interface TopicMetadata {
+  readonly name: string;
+  readonly partitions: number;
+  /** Overrides of the broker's log defaults, by topic property name ('retention.ms', ...). */
+  readonly config: TopicConfig;
+  readonly createdAt: number;
+}
+
+const METADATA_FILE = 'topic.json';
+/** Kafka's limit on partitions per topic creation is the broker's; ours keeps file counts sane. */
+export const MAX_PARTITIONS = 10_000;
+
+export class TopicRegistry {
+  readonly topicsDir: string;
+  private readonly deletedDir: string;
+  private readonly topics = new Map<string, TopicMetadata>();
+  private readonly logDefaults: LogConfig;
+  private readonly logger: Logger;
+
+  private constructor(dataDir: string, logDefaults: LogConfig, logger: Logger) {
+    this.topicsDir = join(dataDir, 'topics');
+    this.deletedDir = join(dataDir, 'deleted');
+    this.logDefaults = logDefaults;
+    this.logger = logger;
+  }
+
+  /** Loads the topics under `dataDir`, finishing deletions a crash interrupted. */
+  static open(dataDir: string, logDefaults: LogConfig, logger: Logger): TopicRegistry {
+    const registry = new TopicRegistry(dataDir, logDefaults, logger);
+    mkdirSync(registry.topicsDir, { recursive: true });
+    mkdirSync(registry.deletedDir, { recursive: true });
+    for (const leftover of readdirSync(registry.deletedDir)) {
+      logger.info({ dir: leftover }, 'removing a topic whose deletion was interrupted');
+      rmSync(join(registry.deletedDir, leftover), { recursive: true, force: true });
+    }
+    for (const name of readdirSync(registry.topicsDir)) {
+      const metadata = registry.readMetadata(name);
+      if (metadata !== null) registry.topics.set(name, metadata);
+    }
+    return registry;
+  }
+
+  private readMetadata(dirName: string): TopicMetadata | null {
+    const path = join(this.topicsDir, dirName, METADATA_FILE);
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as TopicMetadata;
+      if (parsed.name !== dirName || !Number.isSafeInteger(parsed.partitions) || parsed.partitions < 1) {
+        throw new Error(`it describes ${JSON.stringify(parsed.name)} with ${parsed.partitions} partitions`);
+      }
+      logConfigFromProperties({ ...parsed.config }); // still valid with this version's rules
+      return { name: parsed.name, partitions: parsed.partitions, config: parsed.config ?? {}, createdAt: parsed.createdAt ?? 0 };
+    } catch (error) {
+      this.logger.warn({ dir: join(this.topicsDir, dirName), err: (error as Error).message }, 'ignoring topic directory without valid topic.json');
+      return null;
+    }
+  }
+
+  list(): TopicMetadata[] {
+    return [...this.topics.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): TopicMetadata | undefined {
+    return this.topics.get(name);
+  }
+
+  /** The topic, or UNKNOWN_TOPIC_OR_PARTITION. */
+  require(name: string): TopicMetadata {
+    const topic = this.topics.get(name);
+    if (topic === undefined) throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `topic '${name}' does not exist`, { topic: name });
+    return topic;
+  }
+
+  /** The effective log settings of a topic: broker defaults overlaid with its overrides. */
+  logConfig(topic: TopicMetadata): LogConfig {
+    return logConfigFromProperties({ ...logConfigToProperties(this.logDefaults), ...topic.config });
+  }
+
+  partitionDir(topic: string, partition: number): string {
+    return join(this.topicsDir, topic, String(partition));
+  }
+
+  /**
+   * Validates a topic as it would be created (name, partition count, config) without creating it.
+   * Throws INVALID_TOPIC_EXCEPTION, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS or INVALID_CONFIG.
+   */
+  validate(name: string, partitions: number, config: TopicConfig = {}, rules: { internal?: boolean } = {}): void {
+    assertValidTopicName(name, { allowInternal: rules.internal === true });
+    if (this.topics.has(name)) throw new RillError(Errors.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`, { topic: name });
+    // As in Kafka: '.' and '_' would give two topics the same metric names.
+    const clash = [...this.topics.keys()].find((existing) => collisionKey(existing) === collisionKey(name));
+    if (clash !== undefined) {
+      throw new RillError(Errors.INVALID_TOPIC_EXCEPTION, `topic '${name}' collides with '${clash}' ('.' and '_' are treated alike)`, { topic: name });
+    }
+    if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+      throw new RillError(Errors.INVALID_PARTITIONS, `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${partitions}`);
+    }
+    logConfigFromProperties({ ...config });
+  }
+
+  /** Creates a topic durably (its metadata survives a crash once this returns). */
+  create(name: string, partitions: number, config: TopicConfig = {}, options: { internal?: boolean; now?: number } = {}): TopicMetadata {
+    this.validate(name, partitions, config, options);
+    const now = options.now ?? Date.now();
+    const metadata: TopicMetadata = { name, partitions, config: { ...config }, createdAt: now };
+    const dir = join(this.topicsDir, name);
+    mkdirSync(dir, { recursive: true });
+    writeDurably(join(dir, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');
+    syncDirectory(this.topicsDir);
+    this.topics.set(name, metadata);
+    this.logger.info({ topic: name, partitions, config }, 'created topic');
+    return metadata;
+  }
+
+  /**
+   * Deletes a topic: gone from the registry and from topics/ at once (one rename), its files
+   * removed in the background. The caller closes the partition logs first.
+   */
+  delete(name: string, now = Date.now()): Promise<void> {
+    this.require(name);
+    const trash = join(this.deletedDir, `${name}-${now}`);
+    renameSync(join(this.topicsDir, name), trash);
+    syncDirectory(this.topicsDir);
+    this.topics.delete(name);
+    this.logger.info({ topic: name }, 'deleted topic');
+    return rm(trash, { recursive: true, force: true });
+  }
+}
+
+/** Write-to-temp, fsync, rename: readers see the old file or the new one, never half of one. */
+function writeDurably(path: string, text: string): void {
+  const temp = `${path}.tmp`;
+  writeFileSync(temp, text);
+  const fd = openSync(temp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TopicRegistry } from '../../src/broker/topic-registry.js';
+import { DEFAULT_LOG_CONFIG } from '../../src/storage/index.js';
+import { tempDirs } from '../helpers/temp-dir.js';
+import { captureLogger } from '../helpers/capture-logger.js';
+
+const tempDir = tempDirs();
+const open = (dir: string) => TopicRegistry.open(dir, DEFAULT_LOG_CONFIG, captureLogger().logger);
+
+describe('TopicRegistry', () => {
+  it('creates topics durably and finds them again after a restart', () => {
+    const dir = tempDir();
+    const registry = open(dir);
+    registry.create('orders', 6, { 'retention.ms': 60_000 }, { now: 1234 });
+    registry.create('audit.log', 1);
+    const again = open(dir);
+    expect(again.list()).toEqual([
+      { name: 'audit.log', partitions: 1, config: {}, createdAt: expect.any(Number) },
+      { name: 'orders', partitions: 6, config: { 'retention.ms': 60_000 }, createdAt: 1234 },
+    ]);
+    expect(again.logConfig(again.require('orders'))).toEqual({ ...DEFAULT_LOG_CONFIG, retentionMs: 60_000 });
+    expect(again.partitionDir('orders', 3)).toBe(join(dir, 'topics', 'orders', '3'));
+  });
+
+  it('refuses bad names, duplicates, collisions, bad partition counts and bad configs with clear codes', () => {
+    const registry = open(tempDir());
+    registry.create('orders.eu', 1);
+    const cases: [() => unknown, string, RegExp][] = [
+      [() => registry.create('bad/name', 1), 'INVALID_TOPIC_EXCEPTION', /may contain only/],
+      [() => registry.create('..', 1), 'INVALID_TOPIC_EXCEPTION', /must not be/],
+      [() => registry.create('__internal', 1), 'INVALID_TOPIC_EXCEPTION', /reserved for internal topics/],
+      [() => registry.create('orders.eu', 1), 'TOPIC_ALREADY_EXISTS', /already exists/],
+      [() => registry.create('orders_eu', 1), 'INVALID_TOPIC_EXCEPTION', /collides with 'orders.eu'/],
+      [() => registry.create('t', 0), 'INVALID_PARTITIONS', /from 1 to/],
+      [() => registry.create('t', 1.5), 'INVALID_PARTITIONS', /integer/],
+      [() => registry.create('t', 1, { 'retention.ms': 'soon' }), 'INVALID_CONFIG', /retention.ms/],
+      [() => registry.create('t', 1, { 'no.such': 1 }), 'INVALID_CONFIG', /unknown log config 'no.such'/],
+      [() => registry.require('missing'), 'UNKNOWN_TOPIC_OR_PARTITION', /does not exist/],
+    ];
+    for (const [fn, type, message] of cases) expect(fn).toThrow(expect.objectContaining({ type, message: expect.stringMatching(message) }));
+    expect(registry.list().map((t) => t.name)).toEqual(['orders.eu']);
+    expect(registry.create('__consumer_offsets', 50, {}, { internal: true }).partitions).toBe(50);
+  });
+
+  it('deletes a topic with one rename, and finishes a deletion a crash interrupted', async () => {
+    const dir = tempDir();
+    const registry = open(dir);
+    registry.create('orders', 2);
+    mkdirSync(registry.partitionDir('orders', 0), { recursive: true });
+    writeFileSync(join(registry.partitionDir('orders', 0), '00000000000000000000.log'), 'data');
+    await registry.delete('orders');
+    expect(registry.get('orders')).toBeUndefined();
+    expect(existsSync(join(dir, 'topics', 'orders'))).toBe(false);
+    expect(readdirSync(join(dir, 'deleted'))).toEqual([]);
+    expect(() => registry.delete('orders')).toThrow(expect.objectContaining({ type: 'UNKNOWN_TOPIC_OR_PARTITION' }));
+    // A leftover from a crash mid-delete is removed at the next start; the name is free again.
+    mkdirSync(join(dir, 'deleted', 'payments-1'), { recursive: true });
+    const again = open(dir);
+    expect(readdirSync(join(dir, 'deleted'))).toEqual([]);
+    expect(again.create('orders', 1).partitions).toBe(1);
+  });
+
+  it('ignores a topic directory without valid metadata, with a warning, and keeps its files', () => {
+    const dir = tempDir();
+    open(dir).create('good', 1);
+    mkdirSync(join(dir, 'topics', 'broken'), { recursive: true });
+    writeFileSync(join(dir, 'topics', 'broken', 'topic.json'), '{ not json');
+    mkdirSync(join(dir, 'topics', 'bare'), { recursive: true });
+    const { logger, warnings } = captureLogger();
+    const registry = TopicRegistry.open(dir, DEFAULT_LOG_CONFIG, logger);
+    expect(registry.list().map((t) => t.name)).toEqual(['good']);
+    expect(warnings()).toHaveLength(2);
+    expect(existsSync(join(dir, 'topics', 'broken', 'topic.json'))).toBe(true);
+  });
+});
