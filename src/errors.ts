@@ -37,6 +37,7 @@ export const Errors = Object.freeze({
   UNSUPPORTED_VERSION: spec(35, 'UNSUPPORTED_VERSION', 400, false, 'The API or API version is not supported by this server'),
   TOPIC_ALREADY_EXISTS: spec(36, 'TOPIC_ALREADY_EXISTS', 409, false, 'The topic already exists'),
   INVALID_PARTITIONS: spec(37, 'INVALID_PARTITIONS', 400, false, 'The number of partitions is invalid'),
+  INVALID_REPLICATION_FACTOR: spec(38, 'INVALID_REPLICATION_FACTOR', 400, false, 'The replication factor is invalid for this cluster'),
   INVALID_CONFIG: spec(40, 'INVALID_CONFIG', 400, false, 'The configuration is invalid'),
   INVALID_REQUEST: spec(42, 'INVALID_REQUEST', 400, false, 'The request is malformed'),
   STORAGE_ERROR: spec(56, 'STORAGE_ERROR', 503, true, 'The disk failed the operation'),

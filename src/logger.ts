@@ -4,9 +4,9 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** The process logger; RILL_LOG_LEVEL sets the level (default info). */
-export function createLogger(bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level: process.env.RILL_LOG_LEVEL ?? 'info', base: { pid: process.pid, ...bindings } });
+/** A logger at `level` (default: RILL_LOG_LEVEL, else info), writing JSON lines to stdout. */
+export function createLogger(bindings: Record<string, unknown> = {}, level: string = process.env.RILL_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: { pid: process.pid, ...bindings } });
 }
 
 /** A logger that drops everything, for callers that pass none. */

@@ -25,6 +25,8 @@ export interface BrokerConfig {
   logLevel: string;
   /** Partitions of a topic created without a count. */
   defaultPartitions: number;
+  /** How often each worker applies retention to its partitions (Kafka's default: 5 minutes). */
+  retentionCheckIntervalMs: number;
   /** Log settings of topics that do not override them. */
   logDefaults: LogConfig;
 }
@@ -51,9 +53,12 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'cluster.port', key: 'clusterPort', kind: 'port', default: 9440, description: 'cluster channel port' },
   { name: 'node.id', key: 'nodeId', kind: 'int', default: 1, min: 0, max: 2 ** 31 - 1, description: 'this node\'s id in the cluster' },
   { name: 'workers', key: 'workers', kind: 'int', default: availableParallelism(), min: 1, max: 1024, description: 'partition-owner worker threads (default: CPU count)' },
-  { name: 'max.frame.bytes', key: 'maxFrameBytes', kind: 'int', default: 8 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, description: 'largest protocol frame accepted' },
+  // 4 MiB: a produce frame carries one partition's record set, and batches stop at
+  // max.message.bytes (1 MiB); each worker's request ring is sized to hold two of these.
+  { name: 'max.frame.bytes', key: 'maxFrameBytes', kind: 'int', default: 4 * 1024 * 1024, min: 1024, max: 256 * 1024 * 1024, description: 'largest protocol frame accepted' },
   { name: 'log.level', key: 'logLevel', kind: 'level', default: 'info', description: `log level: ${LEVELS.join(', ')}` },
   { name: 'num.partitions', key: 'defaultPartitions', kind: 'int', default: 1, min: 1, max: 100_000, description: 'partitions of a topic created without a count' },
+  { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },
 ];
 
 /** Broker-level log defaults: every topic log property, prefixed with 'log.'. */

@@ -1,0 +1,213 @@
+// The metadata and administration APIs: Hello, Metadata, CreateTopics, DeleteTopics, ListTopics
+// and DescribeTopics. Main thread: answered from the topic registry and the placement, with
+// control tasks to the owners where partitions are opened, closed or measured.
+//
+// Per-topic failures are answered per topic (a request for three topics can create two); only a
+// request the protocol layer rejected fails as a whole.
+
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Errors, RillError } from '../errors.js';
+import { type Logger } from '../logger.js';
+import {
+  isInternalTopicName,
+  supportedApis,
+  type CreateTopicsRequest,
+  type CreateTopicsResponse,
+  type DeleteTopicsRequest,
+  type DeleteTopicsResponse,
+  type DescribeTopicsRequest,
+  type DescribeTopicsResponse,
+  type HelloResponse,
+  type ListTopicsRequest,
+  type ListTopicsResponse,
+  type MetadataRequest,
+  type MetadataResponse,
+  type PartitionDescription,
+} from '../protocol/index.js';
+import { logConfigToProperties } from '../storage/index.js';
+import { type SlotPool } from '../threads/slot-pool.js';
+import { type BrokerConfig } from './config.js';
+import { type PartitionSpec, type PartitionStatus } from './partition-host.js';
+import { type PartitionPlacement } from './partition-placement.js';
+import { type TopicMetadata, type TopicRegistry } from './topic-registry.js';
+
+export interface NodeIdentity {
+  clusterId: string;
+  nodeId: number;
+}
+
+/** Reads <data>/meta/node.json, creating it (with a new cluster id) on first start. */
+export function loadIdentity(dataDir: string, nodeId: number): NodeIdentity {
+  const dir = join(dataDir, 'meta');
+  const path = join(dir, 'node.json');
+  mkdirSync(dir, { recursive: true });
+  try {
+    const stored = JSON.parse(readFileSync(path, 'utf8')) as NodeIdentity;
+    if (stored.nodeId !== nodeId) {
+      throw new RillError(Errors.INVALID_CONFIG, `data dir ${dataDir} belongs to node ${stored.nodeId}, not node ${nodeId}`);
+    }
+    return stored;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const identity = { clusterId: randomUUID(), nodeId };
+  writeFileSync(path, JSON.stringify(identity) + '\n');
+  return identity;
+}
+
+export interface AdminContext {
+  config: BrokerConfig;
+  identity: NodeIdentity;
+  registry: TopicRegistry;
+  placement: PartitionPlacement;
+  pool: SlotPool;
+  logger: Logger;
+  /** The port the binary listener is bound to (0 in the config picks one). */
+  port(): number;
+}
+
+function failure(error: unknown, logger: Logger): { errorCode: number; message: string } {
+  if (error instanceof RillError) return { errorCode: error.code, message: error.message };
+  logger.error({ err: error }, 'admin request failed');
+  return { errorCode: Errors.UNKNOWN_SERVER_ERROR.code, message: String((error as Error)?.message ?? error) };
+}
+
+export class Admin {
+  private readonly ctx: AdminContext;
+
+  constructor(ctx: AdminContext) {
+    this.ctx = ctx;
+  }
+
+  hello(): HelloResponse {
+    const { identity, config } = this.ctx;
+    return { nodeId: identity.nodeId, clusterId: identity.clusterId, apis: supportedApis(), authMechanisms: [], maxFrameBytes: config.maxFrameBytes };
+  }
+
+  metadata(request: MetadataRequest): MetadataResponse {
+    const { registry, identity, config } = this.ctx;
+    const names = request.topics ?? registry.list().map((t) => t.name);
+    return {
+      clusterId: identity.clusterId,
+      brokers: [{ nodeId: identity.nodeId, host: config.host, port: this.ctx.port() }],
+      topics: names.map((name) => {
+        const topic = registry.get(name);
+        if (topic === undefined) return { name, errorCode: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, internal: isInternalTopicName(name), partitions: [] };
+        return {
+          name,
+          errorCode: 0,
+          internal: isInternalTopicName(name),
+          partitions: Array.from({ length: topic.partitions }, (_, partition) => ({
+            partition,
+            errorCode: 0,
+            leader: identity.nodeId,
+            replicas: [identity.nodeId],
+            isr: [identity.nodeId],
+          })),
+        };
+      }),
+    };
+  }
+
+  /** Opens every partition of a topic on its owner. */
+  async openPartitions(topic: TopicMetadata): Promise<void> {
+    const bySlot = new Map<number, PartitionSpec[]>();
+    const config = this.ctx.registry.logConfig(topic);
+    for (let partition = 0; partition < topic.partitions; partition++) {
+      const slot = this.ctx.placement.owner(topic.name, partition)!;
+      const spec: PartitionSpec = { topic: topic.name, partition, dir: this.ctx.registry.partitionDir(topic.name, partition), config };
+      bySlot.set(slot, [...(bySlot.get(slot) ?? []), spec]);
+    }
+    await Promise.all([...bySlot].map(([slot, partitions]) => this.ctx.pool.run(slot, { op: 'open', partitions })));
+  }
+
+  async createTopics(request: CreateTopicsRequest): Promise<CreateTopicsResponse> {
+    const { registry, placement, config, logger } = this.ctx;
+    const topics = [];
+    for (const wanted of request.topics) {
+      const partitions = wanted.partitions ?? config.defaultPartitions;
+      try {
+        if ((wanted.replicationFactor ?? 1) !== 1) {
+          throw new RillError(Errors.INVALID_REPLICATION_FACTOR, `replication factor ${wanted.replicationFactor} needs ${wanted.replicationFactor} nodes; this cluster has 1`);
+        }
+        if (request.validateOnly) {
+          registry.validate(wanted.name, partitions, wanted.configs ?? {});
+        } else {
+          const topic = registry.create(wanted.name, partitions, wanted.configs ?? {});
+          placement.place(topic.name, topic.partitions);
+          await this.openPartitions(topic);
+        }
+        topics.push({ name: wanted.name, errorCode: 0, partitions, replicationFactor: 1 });
+      } catch (error) {
+        topics.push({ name: wanted.name, ...failure(error, logger) });
+      }
+    }
+    return { topics };
+  }
+
+  async deleteTopics(request: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
+    const { registry, placement, pool, logger } = this.ctx;
+    const topics = [];
+    for (const name of request.topics) {
+      try {
+        const topic = registry.require(name);
+        const bySlot = new Map<number, { topic: string; partition: number }[]>();
+        for (let partition = 0; partition < topic.partitions; partition++) {
+          const slot = placement.owner(name, partition)!;
+          bySlot.set(slot, [...(bySlot.get(slot) ?? []), { topic: name, partition }]);
+        }
+        await Promise.all([...bySlot].map(([slot, partitions]) => pool.run(slot, { op: 'close', partitions })));
+        placement.remove(name);
+        registry.delete(name).catch((error) => logger.error({ topic: name, err: error }, 'removing a deleted topic\'s files failed'));
+        topics.push({ name, errorCode: 0 });
+      } catch (error) {
+        topics.push({ name, ...failure(error, logger) });
+      }
+    }
+    return { topics };
+  }
+
+  listTopics(request: ListTopicsRequest): ListTopicsResponse {
+    return {
+      topics: this.ctx.registry
+        .list()
+        .filter((t) => request.includeInternal === true || !isInternalTopicName(t.name))
+        .map((t) => ({ name: t.name, partitions: t.partitions, internal: isInternalTopicName(t.name) })),
+    };
+  }
+
+  async describeTopics(request: DescribeTopicsRequest): Promise<DescribeTopicsResponse> {
+    const { registry, pool, identity, logger } = this.ctx;
+    const stats = new Map<string, PartitionStatus>();
+    const all = await Promise.all(Array.from({ length: pool.size }, (_, slot) => pool.run<PartitionStatus[]>(slot, { op: 'stats' })));
+    for (const status of all.flat()) stats.set(`${status.topic}/${status.partition}`, status);
+    return {
+      topics: request.topics.map((name) => {
+        const topic = registry.get(name);
+        if (topic === undefined) {
+          return { name, errorCode: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, message: `topic '${name}' does not exist`, internal: isInternalTopicName(name), configs: {}, partitions: [] };
+        }
+        const configs = Object.fromEntries(Object.entries(logConfigToProperties(registry.logConfig(topic))).map(([k, v]) => [k, String(v)]));
+        const partitions: PartitionDescription[] = Array.from({ length: topic.partitions }, (_, partition) => {
+          const status = stats.get(`${name}/${partition}`);
+          if (status === undefined) {
+            logger.warn({ topic: name, partition }, 'partition has no live owner');
+            return { partition, errorCode: Errors.LEADER_NOT_AVAILABLE.code, leader: -1, logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: 0 };
+          }
+          return {
+            partition,
+            errorCode: 0,
+            leader: identity.nodeId,
+            logStartOffset: status.logStartOffset,
+            logEndOffset: status.logEndOffset,
+            highWatermark: status.logEndOffset,
+            sizeBytes: status.size,
+          };
+        });
+        return { name, errorCode: 0, internal: isInternalTopicName(name), configs, partitions };
+      }),
+    };
+  }
+}

@@ -1,0 +1,193 @@
+// One Rill node: the network front on the main thread and the partition-owner workers behind it.
+// Main thread.
+//
+// Start: identity and topics from the data dir; partitions placed on the workers; the piscina pool
+// of owners started (one thread per --workers), each opening (and if needed recovering) its
+// partitions; then the binary listener. A replacement worker (after a crash) re-opens the dead
+// one's partitions from disk before its slot takes traffic again.
+// Stop: stop accepting, close connections, let each owner close its logs cleanly (flush, trim,
+// clean-shutdown checkpoint), stop the threads.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { extname } from 'node:path';
+import { type Logger } from '../logger.js';
+import { SlotPool, type SlotRings } from '../threads/slot-pool.js';
+import { Admin, loadIdentity, type NodeIdentity } from './admin.js';
+import { type BrokerConfig } from './config.js';
+import { Connection } from './connection.js';
+import { OwnerRouter } from './owner-router.js';
+import { PartitionPlacement } from './partition-placement.js';
+import { SegmentMappings } from './segment-mappings.js';
+import { TopicRegistry } from './topic-registry.js';
+
+/**
+ * Request rings hold at least two of the largest frames (an entry may take half a ring), rounded
+ * up to a power of two: 16 MiB for the default 4 MiB max.frame.bytes. Ring pages count in RSS once
+ * the ring has cycled through them, so they are no larger than that.
+ */
+export function requestRingBytes(maxFrameBytes: number): number {
+  return Math.max(1 << 20, 2 ** Math.ceil(Math.log2(2 * maxFrameBytes + 64 * 1024)));
+}
+
+/** Answers are small (offsets, or where fetched bytes are), so 1 MiB holds thousands. */
+export const RESPONSE_RING_BYTES = 1 << 20;
+
+/** The owner module: its .ts source under tsx (tests), its compiled .js otherwise. */
+function ownerModule(): string {
+  const here = fileURLToPath(import.meta.url);
+  return fileURLToPath(new URL(`./owner-worker${extname(here)}`, import.meta.url));
+}
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly identity: NodeIdentity;
+  private readonly logger: Logger;
+  private readonly registry: TopicRegistry;
+  private readonly placement: PartitionPlacement;
+  private readonly pool: SlotPool;
+  private readonly router: OwnerRouter;
+  private readonly mappings = new SegmentMappings();
+  private readonly admin: Admin;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private stopping: Promise<void> | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+
+  private constructor(config: BrokerConfig, logger: Logger, identity: NodeIdentity, registry: TopicRegistry, placement: PartitionPlacement, pool: SlotPool) {
+    this.config = config;
+    this.logger = logger;
+    this.identity = identity;
+    this.registry = registry;
+    this.placement = placement;
+    this.pool = pool;
+    this.router = new OwnerRouter(pool.size, logger);
+    this.admin = new Admin({ config, identity, registry, placement, pool, logger, port: () => this.port });
+    this.server = createServer((socket) => this.accept(socket));
+  }
+
+  /** `workerExecArgv`: Node options for the owner threads (default: the process's own). */
+  static async start(config: BrokerConfig, logger: Logger, options: { workerExecArgv?: string[] } = {}): Promise<Broker> {
+    mkdirSync(config.dataDir, { recursive: true });
+    const identity = loadIdentity(config.dataDir, config.nodeId);
+    const registry = TopicRegistry.open(config.dataDir, config.logDefaults, logger);
+    const placement = new PartitionPlacement(config.workers);
+    for (const topic of registry.list()) placement.place(topic.name, topic.partitions);
+    const pool = await SlotPool.start({
+      filename: ownerModule(),
+      slots: config.workers,
+      ringBytes: requestRingBytes(config.maxFrameBytes),
+      responseRingBytes: RESPONSE_RING_BYTES,
+      workerData: { logLevel: config.logLevel },
+      execArgv: options.workerExecArgv,
+    });
+    const broker = new Broker(config, logger, identity, registry, placement, pool);
+    await broker.openAll();
+    for (let slot = 0; slot < pool.size; slot++) broker.router.slotUp(slot, pool.rings(slot)!);
+    pool.on('slotDown', (slot) => broker.onSlotDown(slot));
+    pool.on('slotUp', (slot, rings) => void broker.onSlotUp(slot, rings));
+    pool.on('error', (error) => logger.error({ err: error }, 'worker pool error'));
+    await broker.listen();
+    broker.retentionTimer = setInterval(() => void broker.applyRetention(), config.retentionCheckIntervalMs);
+    broker.retentionTimer.unref();
+    logger.info(
+      { nodeId: identity.nodeId, clusterId: identity.clusterId, host: config.host, port: broker.port, workers: config.workers, dataDir: config.dataDir, topics: registry.list().length },
+      'broker started',
+    );
+    return broker;
+  }
+
+  /** Ends a worker thread as a crash would: for fault tests. Its slot recovers on a replacement. */
+  async crashWorker(slot: number): Promise<void> {
+    // The thread may be gone before its answer arrives; either way it is exiting.
+    await this.pool.run(slot, { op: 'exit', code: 1 }).catch(() => {});
+  }
+
+  /** The bound port of the binary listener. */
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : this.config.port;
+  }
+
+  private async openAll(): Promise<void> {
+    await Promise.all(this.registry.list().map((topic) => this.admin.openPartitions(topic)));
+  }
+
+  /** Asks every worker to delete the segments its partitions no longer retain. */
+  async applyRetention(): Promise<void> {
+    const results = await Promise.allSettled(Array.from({ length: this.pool.size }, (_, slot) => this.pool.run<unknown[]>(slot, { op: 'retention' })));
+    for (const result of results) {
+      if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'retention check failed');
+      else if (result.value.length > 0) this.logger.info({ deleted: result.value }, 'retention deleted segments');
+    }
+  }
+
+  private onSlotDown(slot: number): void {
+    this.logger.error({ slot, partitions: this.placement.partitionsOf(slot).length }, 'worker died; its partitions are unavailable until a replacement has recovered them');
+    this.router.slotDown(slot);
+  }
+
+  /** A replacement worker: recover the slot's partitions from disk, then let traffic through. */
+  private async onSlotUp(slot: number, rings: SlotRings): Promise<void> {
+    const refs = this.placement.partitionsOf(slot);
+    try {
+      const partitions = refs.map(({ topic, partition }) => {
+        const metadata = this.registry.require(topic);
+        return { topic, partition, dir: this.registry.partitionDir(topic, partition), config: this.registry.logConfig(metadata) };
+      });
+      await this.pool.run(slot, { op: 'open', partitions });
+      this.router.slotUp(slot, rings);
+      this.logger.info({ slot, partitions: refs.length }, 'replacement worker recovered its partitions');
+    } catch (error) {
+      this.logger.error({ slot, err: error }, 'replacement worker could not open its partitions');
+    }
+  }
+
+  private listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopping !== null) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    new Connection(socket, {
+      admin: this.admin,
+      router: this.router,
+      placement: this.placement,
+      mappings: this.mappings,
+      maxFrameBytes: this.config.maxFrameBytes,
+      logger: this.logger,
+    });
+  }
+
+  /** Stops cleanly: no new connections, logs flushed and marked clean, threads stopped. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.logger.info('broker stopping');
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.router.close();
+    const results = await Promise.allSettled(Array.from({ length: this.pool.size }, (_, slot) => this.pool.run(slot, { op: 'shutdown' })));
+    for (const result of results) if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'a worker failed to close its partitions');
+    await this.pool.close();
+    this.mappings.closeAll();
+    this.logger.info('broker stopped');
+  }
+}

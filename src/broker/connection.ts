@@ -1,0 +1,397 @@
+// One client connection of the binary protocol. Main thread.
+//
+// Per frame the main thread reads the fixed fields and the small msgpack header (never the
+// records), answers metadata requests itself, and routes data requests to the partition owners:
+// a produce's record set is copied once, from the socket's buffer into the owner's ring; a
+// fetch's bytes go from the main thread's mapping of the segment straight to the socket.
+//
+// Bounds, so a client cannot make the broker hold unbounded memory:
+// - at most MAX_IN_FLIGHT requests per connection await their answers;
+// - reading stops (socket paused) while that many are in flight, while an owner's ring is full,
+//   and while the socket's write buffer is over its high-water mark (a client that does not read
+//   its responses stops being read from);
+// - the frame reader holds at most one frame over max.frame.bytes plus one chunk.
+// Errors: a bad frame gets an error frame (and, when the stream can no longer be trusted, the
+// connection is closed after it); a failed acks=0 produce closes the connection, as Kafka does.
+
+import { type Socket } from 'node:net';
+import { Errors } from '../errors.js';
+import { type Logger } from '../logger.js';
+import {
+  ApiKeys,
+  FrameReader,
+  decodeRequest,
+  encodeErrorResponse,
+  encodeProtocolError,
+  encodeResponse,
+  encodeResponseHead,
+  isProtocolError,
+  type DecodedRequest,
+  type FetchRequest,
+  type FetchedPartition,
+  type ListOffsetsRequest,
+  type ProduceRequest,
+  type RequestOf,
+} from '../protocol/index.js';
+import { type Admin } from './admin.js';
+import {
+  OwnerKind,
+  type FetchPartitionResult,
+  type FetchResultMeta,
+  type ListOffsetsResultMeta,
+  type ProduceResultMeta,
+} from './owner-messages.js';
+import { type OwnerRouter } from './owner-router.js';
+import { type PartitionPlacement } from './partition-placement.js';
+import { type AcquiredRange, type SegmentMappings } from './segment-mappings.js';
+
+export const MAX_IN_FLIGHT = 1024;
+
+export interface ConnectionContext {
+  admin: Admin;
+  router: OwnerRouter;
+  placement: PartitionPlacement;
+  mappings: SegmentMappings;
+  maxFrameBytes: number;
+  logger: Logger;
+}
+
+type Grouped<T> = Map<number, T[]>;
+
+export class Connection {
+  private readonly socket: Socket;
+  private readonly ctx: ConnectionContext;
+  private readonly reader: FrameReader;
+  private inFlight = 0;
+  /** Set while a request waits for room in an owner's ring: no further frame is taken. */
+  private blocked: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(socket: Socket, ctx: ConnectionContext) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.reader = new FrameReader({ maxFrameBytes: ctx.maxFrameBytes });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.reader.push(chunk);
+      this.pump();
+    });
+    socket.on('drain', () => this.pump());
+    socket.on('error', (error) => ctx.logger.debug({ err: error }, 'client connection error'));
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  /** Takes frames while the bounds allow, then pauses or resumes the socket accordingly. */
+  private pump(): void {
+    while (!this.closed && this.blocked === null && this.inFlight < MAX_IN_FLIGHT && !this.socket.writableNeedDrain) {
+      const frame = this.reader.next();
+      if (frame === undefined) break;
+      if (isProtocolError(frame)) {
+        this.fail(frame);
+        return;
+      }
+      const request = decodeRequest(frame);
+      if (isProtocolError(request)) {
+        this.fail(request);
+        if (request.closeConnection) return;
+        continue;
+      }
+      const dispatching = this.dispatch(request);
+      if (dispatching !== undefined) {
+        this.blocked = dispatching.then(() => {
+          this.blocked = null;
+          this.pump();
+        });
+      }
+    }
+    if (this.closed) return;
+    const stop = this.blocked !== null || this.inFlight >= MAX_IN_FLIGHT || this.socket.writableNeedDrain;
+    if (stop && !this.socket.isPaused()) this.socket.pause();
+    else if (!stop && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private fail(error: Parameters<typeof encodeProtocolError>[0]): void {
+    this.write(encodeProtocolError(error));
+    if (error.closeConnection) this.close();
+  }
+
+  private write(frame: Uint8Array, callback?: () => void): void {
+    if (this.closed) {
+      callback?.();
+      return;
+    }
+    this.socket.write(frame, callback);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+  }
+
+  /** Runs a request's answer as one in flight; errors thrown become error frames. */
+  private track(request: DecodedRequest, work: Promise<Uint8Array | null>): void {
+    this.inFlight++;
+    work
+      .then(
+        (frame) => {
+          if (frame !== null) this.write(frame);
+        },
+        (error) => {
+          this.ctx.logger.error({ err: error, api: request.apiKey }, 'request failed');
+          this.write(encodeErrorResponse(request.correlationId, request.apiKey, Errors.UNKNOWN_SERVER_ERROR.code, { message: String((error as Error)?.message ?? error) }));
+        },
+      )
+      .finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+  }
+
+  /** Returns a promise only when the request is still waiting to be handed to an owner. */
+  private dispatch(request: DecodedRequest): Promise<void> | undefined {
+    const { admin } = this.ctx;
+    const id = request.correlationId;
+    switch (request.apiKey) {
+      case ApiKeys.Hello:
+        this.write(encodeResponse(id, ApiKeys.Hello, admin.hello()));
+        return;
+      case ApiKeys.Metadata:
+        this.write(encodeResponse(id, ApiKeys.Metadata, admin.metadata(request.header)));
+        return;
+      case ApiKeys.ListTopics:
+        this.write(encodeResponse(id, ApiKeys.ListTopics, admin.listTopics(request.header)));
+        return;
+      case ApiKeys.CreateTopics:
+        this.track(request, admin.createTopics(request.header).then((h) => encodeResponse(id, ApiKeys.CreateTopics, h)));
+        return;
+      case ApiKeys.DeleteTopics:
+        this.track(request, admin.deleteTopics(request.header).then((h) => encodeResponse(id, ApiKeys.DeleteTopics, h)));
+        return;
+      case ApiKeys.DescribeTopics:
+        this.track(request, admin.describeTopics(request.header).then((h) => encodeResponse(id, ApiKeys.DescribeTopics, h)));
+        return;
+      case ApiKeys.Produce:
+        return this.produce(request);
+      case ApiKeys.Fetch:
+        return this.fetch(request);
+      case ApiKeys.ListOffsets:
+        return this.listOffsets(request);
+    }
+  }
+
+  // --- produce ---------------------------------------------------------------------------------
+
+  private produce(request: RequestOf<typeof ApiKeys.Produce>): Promise<void> | undefined {
+    const { topic, partition, acks } = request.header;
+    const slot = this.ctx.placement.owner(topic, partition);
+    if (slot === undefined) {
+      this.produceFailed(request.correlationId, request.header, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `topic-partition ${topic}-${partition} does not exist`);
+      return;
+    }
+    let answer!: (frame: Uint8Array | null) => void;
+    const onResult = (meta: unknown) => {
+      const result = meta as ProduceResultMeta;
+      if (result.errorCode !== 0) {
+        if (acks === 0) {
+          this.ctx.logger.debug({ topic, partition, errorCode: result.errorCode }, 'acks=0 produce failed; closing the connection');
+          this.close();
+          answer(null);
+          return;
+        }
+        answer(produceResponse(request.correlationId, request.header, result.errorCode, result.message));
+        return;
+      }
+      answer(acks === 0 ? null : encodeResponse(request.correlationId, ApiKeys.Produce, {
+        topic,
+        partition,
+        errorCode: 0,
+        baseOffset: result.baseOffset,
+        logAppendTime: -1,
+        logStartOffset: result.logStartOffset,
+      }));
+    };
+    const send = (): 'sent' | 'full' | 'down' => this.ctx.router.send(slot, OwnerKind.Produce, { topic, partition, acks }, request.body, onResult);
+    const start = () => this.track(request, new Promise<Uint8Array | null>((resolve) => (answer = resolve)));
+    const outcome = send();
+    if (outcome === 'sent') {
+      start();
+      return;
+    }
+    if (outcome === 'down') {
+      this.produceFailed(request.correlationId, request.header, Errors.LEADER_NOT_AVAILABLE.code, `the owner of ${topic}-${partition} is restarting; retry`);
+      return;
+    }
+    // The owner's ring is full: hold this frame (the socket is paused meanwhile) and try again.
+    return (async () => {
+      for (;;) {
+        await this.ctx.router.whenWritable(slot);
+        if (this.closed) return;
+        const retried = send();
+        if (retried === 'full') continue;
+        if (retried === 'sent') start();
+        else this.produceFailed(request.correlationId, request.header, Errors.LEADER_NOT_AVAILABLE.code, `the owner of ${topic}-${partition} is restarting; retry`);
+        return;
+      }
+    })();
+  }
+
+  private produceFailed(correlationId: number, header: ProduceRequest, errorCode: number, message: string): void {
+    if (header.acks === 0) {
+      this.close();
+      return;
+    }
+    this.write(produceResponse(correlationId, header, errorCode, message));
+  }
+
+  // --- fetch and list offsets: fan out by owner, answer together ----------------------------------
+
+  /**
+   * Sends one sub-request per owner (waiting for ring room if needed) and resolves once all are
+   * sent, with `answers`: the results, when every owner has answered. (Wrapped in an object: a
+   * promise resolved with a promise would wait for the inner one, and block the connection for as
+   * long as a long poll.) Owners that are down answer with `down(partition)`.
+   */
+  private async fanOut<P extends { topic: string; partition: number }, R>(
+    partitions: P[],
+    kind: OwnerKind,
+    meta: (group: P[]) => unknown,
+    unknown: (p: P) => R,
+    down: (p: P) => R,
+    results: (answer: unknown) => R[],
+  ): Promise<{ answers: Promise<R[]> }> {
+    const bySlot: Grouped<P> = new Map();
+    const local: R[] = [];
+    for (const p of partitions) {
+      const slot = this.ctx.placement.owner(p.topic, p.partition);
+      if (slot === undefined) local.push(unknown(p));
+      else bySlot.set(slot, [...(bySlot.get(slot) ?? []), p]);
+    }
+    const answers: Promise<R[]>[] = [Promise.resolve(local)];
+    for (const [slot, group] of bySlot) {
+      let resolve!: (value: R[]) => void;
+      answers.push(new Promise<R[]>((r) => (resolve = r)));
+      for (;;) {
+        const outcome = this.ctx.router.send(slot, kind, meta(group), undefined, (answer) => resolve(results(answer)));
+        if (outcome === 'sent') break;
+        if (outcome === 'down') {
+          resolve(group.map(down));
+          break;
+        }
+        await this.ctx.router.whenWritable(slot);
+        if (this.closed) {
+          resolve(group.map(down));
+          break;
+        }
+      }
+    }
+    return { answers: Promise.all(answers).then((lists) => lists.flat()) };
+  }
+
+  private fetch(request: RequestOf<typeof ApiKeys.Fetch>): Promise<void> {
+    const header: FetchRequest = request.header;
+    const noData = (p: { topic: string; partition: number }, errorCode: number, message: string): FetchPartitionResult => ({
+      topic: p.topic,
+      partition: p.partition,
+      errorCode,
+      message,
+      highWatermark: -1,
+      logStartOffset: -1,
+      file: null,
+      position: 0,
+      length: 0,
+    });
+    return this.fanOut(
+      header.partitions,
+      OwnerKind.Fetch,
+      (group) => ({ partitions: group, maxWaitMs: header.maxWaitMs, minBytes: header.minBytes, maxBytes: header.maxBytes }),
+      (p) => noData(p, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `topic-partition ${p.topic}-${p.partition} does not exist`),
+      (p) => noData(p, Errors.LEADER_NOT_AVAILABLE.code, 'the owner is restarting; retry'),
+      (answer) => {
+        const result = answer as FetchResultMeta;
+        return result.errorCode === 0 ? result.partitions : [];
+      },
+    ).then(({ answers }) => this.track(request, answers.then((results) => this.fetchResponse(request.correlationId, header, results))));
+  }
+
+  /**
+   * Writes the fetch response: the head, then each partition's bytes from the main thread's
+   * mapping of its segment. The ranges are released when the last write completes.
+   */
+  private async fetchResponse(correlationId: number, request: FetchRequest, results: FetchPartitionResult[]): Promise<null> {
+    const byKey = new Map(results.map((r) => [`${r.topic}/${r.partition}`, r]));
+    const ranges: AcquiredRange[] = [];
+    const partitions: FetchedPartition[] = [];
+    for (const p of request.partitions) {
+      const r = byKey.get(`${p.topic}/${p.partition}`) ?? { topic: p.topic, partition: p.partition, errorCode: Errors.UNKNOWN_SERVER_ERROR.code, highWatermark: -1, logStartOffset: -1, file: null, position: 0, length: 0 };
+      let errorCode = r.errorCode;
+      let bytes = 0;
+      if (errorCode === 0 && r.file !== null && r.length > 0 && !this.closed) {
+        try {
+          ranges.push(this.ctx.mappings.acquire(r.file, r.position, r.length));
+          bytes = r.length;
+        } catch (error) {
+          // The segment went away under us (retention): the client retries and learns the new range.
+          this.ctx.logger.debug({ err: error, file: r.file }, 'segment vanished before its fetch was sent');
+          errorCode = Errors.STORAGE_ERROR.code;
+        }
+      }
+      partitions.push({ topic: p.topic, partition: p.partition, errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, bytes });
+    }
+    const total = ranges.reduce((sum, range) => sum + range.bytes.length, 0);
+    const head = encodeResponseHead(correlationId, ApiKeys.Fetch, 0, { partitions }, total);
+    const release = () => {
+      for (const range of ranges) range.release();
+    };
+    if (this.closed) {
+      release();
+      return null;
+    }
+    this.socket.cork();
+    this.socket.write(head);
+    ranges.forEach((range, i) => this.socket.write(range.bytes, i === ranges.length - 1 ? release : undefined));
+    if (ranges.length === 0) release();
+    this.socket.uncork();
+    return null;
+  }
+
+  private listOffsets(request: RequestOf<typeof ApiKeys.ListOffsets>): Promise<void> {
+    const header: ListOffsetsRequest = request.header;
+    type Listed = ListOffsetsResultMeta['partitions'][number];
+    const none = (p: { topic: string; partition: number }, errorCode: number, message: string): Listed => ({ topic: p.topic, partition: p.partition, errorCode, message, offset: -1, timestamp: -1 });
+    return this.fanOut(
+      header.partitions,
+      OwnerKind.ListOffsets,
+      (group) => ({ partitions: group }),
+      (p) => none(p, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `topic-partition ${p.topic}-${p.partition} does not exist`),
+      (p) => none(p, Errors.LEADER_NOT_AVAILABLE.code, 'the owner is restarting; retry'),
+      (answer) => (answer as ListOffsetsResultMeta).partitions ?? [],
+    ).then(({ answers }) =>
+      this.track(
+        request,
+        answers.then((results) => {
+          const byKey = new Map(results.map((r) => [`${r.topic}/${r.partition}`, r]));
+          const partitions = header.partitions.map((p) => {
+            const r = byKey.get(`${p.topic}/${p.partition}`) ?? none(p, Errors.UNKNOWN_SERVER_ERROR.code, 'no answer');
+            return { topic: r.topic, partition: r.partition, errorCode: r.errorCode, offset: r.offset, timestamp: r.timestamp };
+          });
+          return encodeResponse(request.correlationId, ApiKeys.ListOffsets, { partitions });
+        }),
+      ),
+    );
+  }
+}
+
+function produceResponse(correlationId: number, header: ProduceRequest, errorCode: number, message?: string): Uint8Array {
+  return encodeResponse(correlationId, ApiKeys.Produce, {
+    topic: header.topic,
+    partition: header.partition,
+    errorCode,
+    ...(message === undefined ? {} : { message }),
+    baseOffset: -1,
+    logAppendTime: -1,
+    logStartOffset: -1,
+  });
+}

@@ -1,0 +1,113 @@
+// The messages the main thread and a partition owner exchange over a slot's rings. Any thread.
+//
+// Ring entry layout (both directions):
+//   offset size field
+//        0    4 requestId    chosen by the main thread; the owner echoes it
+//        4    1 kind         Produce, Fetch or ListOffsets (see OwnerKind)
+//        5    4 metaLength
+//        9    …  meta        msgpack: the kind's request or result fields (below)
+//        …    …  body        Produce requests only: the record set, as the client sent it
+//
+// Written with tryWriteParts([prefix + meta, body]), so a produce's records are copied once: from
+// the socket's buffer into the ring. Fetch results carry no bytes at all, only where the bytes
+// are (file, position, length): the main thread sends them from its own mapping.
+
+import { Packr } from 'msgpackr';
+import { readUint32, writeInt32 } from '../storage/bytes.js';
+
+export enum OwnerKind {
+  Produce = 1,
+  Fetch = 2,
+  ListOffsets = 3,
+}
+
+export const PREFIX_BYTES = 9;
+
+export interface ProduceMeta {
+  topic: string;
+  partition: number;
+  acks: 0 | 1;
+}
+
+export interface FetchPartitionMeta {
+  topic: string;
+  partition: number;
+  offset: number;
+  maxBytes: number;
+}
+
+export interface FetchMeta {
+  partitions: FetchPartitionMeta[];
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+}
+
+export interface ListOffsetsMeta {
+  partitions: { topic: string; partition: number; timestamp: number }[];
+}
+
+/** A failure as data: only codes and messages cross threads, never Error objects. */
+export interface ErrorResult {
+  errorCode: number;
+  message?: string;
+}
+
+export interface ProduceResultMeta extends ErrorResult {
+  baseOffset: number;
+  logStartOffset: number;
+}
+
+export interface FetchPartitionResult extends ErrorResult {
+  topic: string;
+  partition: number;
+  highWatermark: number;
+  logStartOffset: number;
+  /** Where the batches are; null with length 0 when there are none. */
+  file: string | null;
+  position: number;
+  length: number;
+}
+
+export interface FetchResultMeta extends ErrorResult {
+  partitions: FetchPartitionResult[];
+}
+
+export interface ListOffsetsResultMeta extends ErrorResult {
+  partitions: (ErrorResult & { topic: string; partition: number; offset: number; timestamp: number })[];
+}
+
+export interface OwnerMessage<M> {
+  requestId: number;
+  kind: OwnerKind;
+  meta: M;
+  /** Produce requests: the record set (a view into the ring entry, valid only while draining). */
+  body: Uint8Array;
+}
+
+// Records (plain objects with fixed keys) are packed as msgpack maps; a Packr per thread is cheap.
+const packr = new Packr({ useRecords: false });
+
+/** The parts of one ring entry: the prefix with meta, then the body (possibly empty). */
+export function encodeOwnerMessage(requestId: number, kind: OwnerKind, meta: unknown, body?: Uint8Array): Uint8Array[] {
+  const packed = packr.pack(meta);
+  const head = new Uint8Array(PREFIX_BYTES + packed.length);
+  writeInt32(head, 0, requestId);
+  head[4] = kind;
+  writeInt32(head, 5, packed.length);
+  head.set(packed, PREFIX_BYTES);
+  return body === undefined || body.length === 0 ? [head] : [head, body];
+}
+
+/** Decodes a ring entry; the body is a view into `entry`. Throws on a malformed entry (a bug). */
+export function decodeOwnerMessage<M>(entry: Uint8Array): OwnerMessage<M> {
+  if (entry.length < PREFIX_BYTES) throw new Error(`owner message of ${entry.length} bytes is shorter than its prefix`);
+  const metaLength = readUint32(entry, 5);
+  if (PREFIX_BYTES + metaLength > entry.length) throw new Error(`owner message meta of ${metaLength} bytes runs past the entry`);
+  return {
+    requestId: readUint32(entry, 0),
+    kind: entry[4] as OwnerKind,
+    meta: packr.unpack(entry.subarray(PREFIX_BYTES, PREFIX_BYTES + metaLength)) as M,
+    body: entry.subarray(PREFIX_BYTES + metaLength),
+  };
+}

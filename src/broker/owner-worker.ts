@@ -1,0 +1,177 @@
+// A partition owner: the module piscina runs in each worker thread. Worker thread only.
+//
+// Control tasks (attach, open, close, stats, retention, shutdown) arrive as piscina tasks, routed
+// to this thread by SlotPool. Data requests (produce, fetch, list offsets) arrive on the slot's
+// request ring and are answered on its response ring, in whatever order they complete.
+//
+// Bounds: every request here was admitted by the main thread, which bounds what it has in flight
+// per slot; responses that find the response ring full wait in `backlog`, which is therefore
+// bounded by the same number.
+
+import { threadId, workerData } from 'node:worker_threads';
+import { Errors, RillError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { Ring, type RingProducer } from '../threads/index.js';
+import type { AttachTask } from '../threads/slot-pool.js';
+import {
+  OwnerKind,
+  decodeOwnerMessage,
+  encodeOwnerMessage,
+  type ErrorResult,
+  type FetchMeta,
+  type FetchPartitionResult,
+  type ListOffsetsMeta,
+  type ProduceMeta,
+} from './owner-messages.js';
+import { PartitionHost, type PartitionSpec, type PartitionStatus } from './partition-host.js';
+
+export type OwnerTask =
+  | AttachTask
+  | { op: 'open'; partitions: PartitionSpec[] }
+  | { op: 'close'; partitions: { topic: string; partition: number }[] }
+  | { op: 'stats' }
+  | { op: 'retention'; now?: number }
+  | { op: 'shutdown' }
+  /** Ends this thread as a crash would (logs left unflushed): for fault tests and operators. */
+  | { op: 'exit'; code: number };
+
+const logger = createLogger({ thread: threadId }, (workerData as { logLevel?: string } | undefined)?.logLevel);
+const host = new PartitionHost(logger);
+let responses: RingProducer | null = null;
+const backlog: Uint8Array[][] = [];
+let draining = false;
+
+export default async function handleTask(task: OwnerTask): Promise<unknown> {
+  switch (task.op) {
+    case 'attach':
+      attach(task);
+      return { threadId };
+    case 'open': {
+      const opened: PartitionStatus[] = [];
+      for (const spec of task.partitions) opened.push(await host.open(spec));
+      return opened;
+    }
+    case 'close':
+      for (const { topic, partition } of task.partitions) await host.close(topic, partition);
+      return null;
+    case 'stats':
+      return host.stats();
+    case 'retention':
+      return host.retention(task.now);
+    case 'shutdown':
+      await host.closeAll();
+      return null;
+    case 'exit':
+      logger.warn({ code: task.code }, 'owner exiting on request');
+      setImmediate(() => process.exit(task.code));
+      return null;
+  }
+}
+
+function attach(task: AttachTask): void {
+  logger.info({ slot: task.slot }, 'owner attached');
+  const requests = Ring.consumer(task.requests);
+  responses = Ring.producer(task.responses);
+  void requests.consume(onRequest).catch((error) => logger.error({ err: error }, 'request ring failed'));
+}
+
+/** Called for each ring entry; the entry is only valid during the call. */
+function onRequest(entry: Uint8Array): void {
+  const message = decodeOwnerMessage<unknown>(entry);
+  const { requestId } = message;
+  switch (message.kind) {
+    case OwnerKind.Produce: {
+      const meta = message.meta as ProduceMeta;
+      // produce() copies the body into the log before its first await, while the entry is valid.
+      // acks=0 is answered too (internally): the main thread drops a success and closes the
+      // client's connection on a failure, the one signal an acks=0 producer gets.
+      host.produce(meta.topic, meta.partition, message.body, meta.acks).then(
+        (result) => respond(requestId, OwnerKind.Produce, { errorCode: 0, baseOffset: result?.baseOffset ?? -1, logStartOffset: result?.logStartOffset ?? -1 }),
+        (error) => respond(requestId, OwnerKind.Produce, { ...errorResult(error), baseOffset: -1, logStartOffset: -1 }),
+      );
+      return;
+    }
+    case OwnerKind.Fetch:
+      fetch(message.meta as FetchMeta).then(
+        (partitions) => respond(requestId, OwnerKind.Fetch, { errorCode: 0, partitions }),
+        (error) => respond(requestId, OwnerKind.Fetch, { ...errorResult(error), partitions: [] }),
+      );
+      return;
+    case OwnerKind.ListOffsets: {
+      const meta = message.meta as ListOffsetsMeta;
+      const partitions = meta.partitions.map(({ topic, partition, timestamp }) => {
+        try {
+          return { topic, partition, errorCode: 0, ...host.listOffset(topic, partition, timestamp) };
+        } catch (error) {
+          return { topic, partition, ...errorResult(error), offset: -1, timestamp: -1 };
+        }
+      });
+      respond(requestId, OwnerKind.ListOffsets, { errorCode: 0, partitions });
+      return;
+    }
+    default:
+      respond(requestId, message.kind, { errorCode: Errors.INVALID_REQUEST.code, message: `unknown owner request kind ${message.kind}` });
+  }
+}
+
+/**
+ * Reads each partition; if fewer than minBytes came back, waits (up to maxWaitMs) for any of them
+ * to grow and reads again. Slices are located, not copied: the main thread sends the bytes.
+ */
+async function fetch(meta: FetchMeta): Promise<FetchPartitionResult[]> {
+  const deadline = Date.now() + Math.max(0, meta.maxWaitMs);
+  for (;;) {
+    const results = readAll(meta);
+    const bytes = results.reduce((sum, r) => sum + r.length, 0);
+    const remaining = deadline - Date.now();
+    if (bytes >= Math.max(1, meta.minBytes) || remaining <= 0 || results.some((r) => r.errorCode !== 0)) return results;
+    await Promise.race(meta.partitions.map((p) => host.waitForData(p.topic, p.partition, p.offset, remaining)));
+  }
+}
+
+function readAll(meta: FetchMeta): FetchPartitionResult[] {
+  let budget = meta.maxBytes;
+  return meta.partitions.map(({ topic, partition, offset, maxBytes }) => {
+    try {
+      const slice = host.fetch(topic, partition, offset, Math.max(1, Math.min(maxBytes, budget)));
+      const length = slice.records.length;
+      budget = Math.max(0, budget - length);
+      return { topic, partition, errorCode: 0, highWatermark: slice.highWatermark, logStartOffset: slice.logStartOffset, file: slice.file, position: slice.position, length };
+    } catch (error) {
+      return { topic, partition, ...errorResult(error), highWatermark: -1, logStartOffset: -1, file: null, position: 0, length: 0 };
+    }
+  });
+}
+
+function errorResult(error: unknown): ErrorResult {
+  if (error instanceof RillError) return { errorCode: error.code, message: error.message };
+  logger.error({ err: error }, 'unexpected error serving a request');
+  return { errorCode: Errors.UNKNOWN_SERVER_ERROR.code, message: String((error as Error)?.message ?? error) };
+}
+
+function respond(requestId: number, kind: OwnerKind, meta: unknown): void {
+  const parts = encodeOwnerMessage(requestId, kind, meta);
+  if (responses === null) return;
+  if (backlog.length === 0 && responses.tryWriteParts(parts)) return;
+  backlog.push(parts);
+  if (!draining) void drainBacklog();
+}
+
+/** Writes responses that found the ring full, in order, as the main thread makes room. */
+async function drainBacklog(): Promise<void> {
+  draining = true;
+  try {
+    while (backlog.length > 0 && responses !== null && !responses.closed) {
+      const parts = backlog[0];
+      if (responses.tryWriteParts(parts)) {
+        backlog.shift();
+        continue;
+      }
+      await responses.waitForSpace(parts.reduce((n, p) => n + p.length, 0));
+    }
+  } catch (error) {
+    logger.error({ err: error }, 'response ring failed');
+  } finally {
+    draining = false;
+  }
+}
