@@ -484,10 +484,12 @@ describe('Ring across worker threads', () => {
   });
 
   // Both sides sleep thousands of times: the consumer (waitForData and drain, no spinning)
-  // whenever it catches up, the producer whenever the ring is full. A lost wake-up stalls both for good, and the deadline fails the
-  // test. Races are caught by chance, not by construction: an earlier version, whose writer
-  // cleared the sleeper's flag (see publish() in ring.ts), failed the 4 KiB case in 2 of 3 runs
-  // at 1,000,000 entries, hence 2,000,000.
+  // whenever it catches up, the producer whenever the ring is full. A lost wake-up stalls both
+  // for good, and the deadline fails the test. Races are caught by chance, not by construction:
+  // an earlier version in which each side cleared the other's announcement (see publish() and
+  // release() in ring.ts) failed the 4 KiB case in 2 of 3 runs at 1,000,000 entries on this
+  // 2-core machine while other work was running; a quiet machine preempts a thread inside the
+  // few-nanosecond window less often.
   it.each([
     { ring: 4 * KiB, count: 2_000_000, spread: 24 },
     { ring: 64 * KiB, count: 500_000, spread: 200 },
