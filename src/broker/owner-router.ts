@@ -118,7 +118,7 @@ export class OwnerRouter {
     const state = this.slots[slot];
     try {
       while (!this.closed && state.rings === rings) {
-        await rings.responses.waitForData();
+        if (!(await rings.responses.waitForData())) return; // closed and drained
         if (state.rings !== rings) return;
         rings.responses.drain((entry) => {
           const message = decodeOwnerMessage<unknown>(entry);
