@@ -60,6 +60,9 @@ export interface ScanResult {
   problem: string | null;
 }
 
+/** Synced bytes at the end of the active segment that stay mapped (see dropSyncedPages). */
+const TAIL_KEPT_MAPPED_BYTES = 1024 * 1024;
+
 export class Segment {
   readonly baseOffset: number;
   readonly paths: SegmentPaths;
@@ -423,6 +426,14 @@ export class Segment {
   /** Makes a sealed segment active again (the log truncated back into it). */
   reopenAsActive(): void {
     if (!this.activeState) this.activate(this.snapshot());
+  }
+
+  /**
+   * Unmaps the writer's pages of synced log bytes below `position`, keeping the last
+   * TAIL_KEPT_MAPPED_BYTES (tailing consumers read them): RSS then follows the unsynced tail.
+   */
+  dropSyncedPages(position: number): void {
+    if (this.activeState && position > TAIL_KEPT_MAPPED_BYTES) this.log!.dropPages(position - TAIL_KEPT_MAPPED_BYTES);
   }
 
   /** fdatasync of the log file (and, with `indexes`, of both index files) on the thread pool. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MIN_GROW_BYTES, MAX_GROW_BYTES, MappedFile } from '../../src/storage/mapped-file.js';
+import { MIN_GROW_BYTES, MAX_GROW_BYTES, MappedFile, PREFAULT_WINDOW_BYTES } from '../../src/storage/mapped-file.js';
 import { nativeIo } from '../../src/native/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 
@@ -29,15 +29,41 @@ describe('MappedFile', () => {
     file.close();
   });
 
-  it('pre-faults ahead of the writer once the file is past 1 MiB, keeping two steps in reserve', () => {
-    const file = MappedFile.openWritable(nativeIo, join(tempDir(), 'ahead'), { capacity: 64 << 20, create: true, prefault: true });
-    file.reserve(100);
-    expect(file.allocated).toBe(MIN_GROW_BYTES); // small files do not look ahead
-    while (file.allocated < 1 << 20) file.reserve(file.allocated + 1);
-    const end = file.allocated - 10;
-    file.reserve(end);
-    // Reserved beyond what was asked: at least two of the (doubling) steps ahead of the writer.
-    expect(file.allocated - end).toBeGreaterThanOrEqual(2 << 20);
+  it('pre-faults a bounded window ahead of a fast writer, and nothing for a slow one', () => {
+    const counted = { bytes: 0 };
+    const io = { ...nativeIo, prefaultAsync: (m: ArrayBuffer, offset: number, length: number) => ((counted.bytes += length), nativeIo.prefaultAsync(m, offset, length)) };
+    const fast = MappedFile.openWritable(io, join(tempDir(), 'fast'), { capacity: 256 << 20, create: true, prefault: true });
+    // A writer going through 64 MiB at once: the window stays put; nothing runs away with the file.
+    for (let end = 4096; end <= 64 << 20; end += 64 * 1024) {
+      fast.reserve(end);
+      expect(fast.allocated - end).toBeLessThanOrEqual(PREFAULT_WINDOW_BYTES + MAX_GROW_BYTES);
+    }
+    expect(counted.bytes).toBeGreaterThan(32 << 20);
+    expect(counted.bytes).toBeLessThanOrEqual((64 << 20) + PREFAULT_WINDOW_BYTES);
+    fast.close();
+
+    counted.bytes = 0;
+    let now = 0;
+    const realNow = performance.now;
+    performance.now = () => (now += 100); // every measurement 100 ms apart: a slow writer
+    try {
+      const slow = MappedFile.openWritable(io, join(tempDir(), 'slow'), { capacity: 256 << 20, create: true, prefault: true });
+      for (let end = 4096; end <= 8 << 20; end += 64 * 1024) slow.reserve(end);
+      expect(counted.bytes).toBe(0);
+      expect(slow.allocated).toBeLessThan((8 << 20) + MAX_GROW_BYTES);
+      slow.close();
+    } finally {
+      performance.now = realNow;
+    }
+  });
+
+  it('drops pages from its mapping without losing their bytes', () => {
+    const file = MappedFile.openWritable(nativeIo, join(tempDir(), 'drop'), { capacity: 8 << 20, create: true });
+    file.reserve(4 << 20);
+    file.bytes.fill(9, 0, 4 << 20);
+    file.dropPages(3 << 20);
+    expect(file.bytes[0]).toBe(9);
+    expect(file.bytes[(3 << 20) - 1]).toBe(9);
     file.close();
   });
 
