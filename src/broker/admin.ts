@@ -113,13 +113,14 @@ export class Admin {
 
   /** Opens every partition of a topic on its owner. */
   async openPartitions(topic: TopicMetadata): Promise<void> {
-    const bySlot = new Map<number, PartitionSpec[]>();
     const config = this.ctx.registry.logConfig(topic);
-    for (let partition = 0; partition < topic.partitions; partition++) {
-      const slot = this.ctx.placement.owner(topic.name, partition)!;
-      const spec: PartitionSpec = { topic: topic.name, partition, dir: this.ctx.registry.partitionDir(topic.name, partition), config };
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), spec]);
-    }
+    const specs: PartitionSpec[] = Array.from({ length: topic.partitions }, (_, partition) => ({
+      topic: topic.name,
+      partition,
+      dir: this.ctx.registry.partitionDir(topic.name, partition),
+      config,
+    }));
+    const { bySlot } = this.ctx.placement.groupByOwner(specs);
     await Promise.all([...bySlot].map(([slot, partitions]) => this.ctx.pool.run(slot, { op: 'open', partitions })));
   }
 
@@ -153,11 +154,7 @@ export class Admin {
     for (const name of request.topics) {
       try {
         const topic = registry.require(name);
-        const bySlot = new Map<number, { topic: string; partition: number }[]>();
-        for (let partition = 0; partition < topic.partitions; partition++) {
-          const slot = placement.owner(name, partition)!;
-          bySlot.set(slot, [...(bySlot.get(slot) ?? []), { topic: name, partition }]);
-        }
+        const { bySlot } = placement.groupByOwner(Array.from({ length: topic.partitions }, (_, partition) => ({ topic: name, partition })));
         await Promise.all([...bySlot].map(([slot, partitions]) => pool.run(slot, { op: 'close', partitions })));
         placement.remove(name);
         registry.delete(name).catch((error) => logger.error({ topic: name, err: error }, 'removing a deleted topic\'s files failed'));

@@ -56,8 +56,6 @@ export interface ConnectionContext {
   logger: Logger;
 }
 
-type Grouped<T> = Map<number, T[]>;
-
 export class Connection {
   private readonly socket: Socket;
   private readonly ctx: ConnectionContext;
@@ -262,14 +260,8 @@ export class Connection {
     down: (p: P) => R,
     results: (answer: unknown) => R[],
   ): Promise<{ answers: Promise<R[]> }> {
-    const bySlot: Grouped<P> = new Map();
-    const local: R[] = [];
-    for (const p of partitions) {
-      const slot = this.ctx.placement.owner(p.topic, p.partition);
-      if (slot === undefined) local.push(unknown(p));
-      else bySlot.set(slot, [...(bySlot.get(slot) ?? []), p]);
-    }
-    const answers: Promise<R[]>[] = [Promise.resolve(local)];
+    const { bySlot, unknown: unplaced } = this.ctx.placement.groupByOwner(partitions);
+    const answers: Promise<R[]>[] = [Promise.resolve(unplaced.map(unknown))];
     for (const [slot, group] of bySlot) {
       let resolve!: (value: R[]) => void;
       answers.push(new Promise<R[]>((r) => (resolve = r)));

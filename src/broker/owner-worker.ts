@@ -125,7 +125,10 @@ async function fetch(meta: FetchMeta): Promise<FetchPartitionResult[]> {
     const bytes = results.reduce((sum, r) => sum + r.length, 0);
     const remaining = deadline - Date.now();
     if (bytes >= Math.max(1, meta.minBytes) || remaining <= 0 || results.some((r) => r.errorCode !== 0)) return results;
-    await Promise.race(meta.partitions.map((p) => host.waitForData(p.topic, p.partition, p.offset, remaining)));
+    // Wait on every partition; the first to grow ends the others' waits (no waiter outlives this).
+    const waits = new AbortController();
+    await Promise.race(meta.partitions.map((p) => host.waitForData(p.topic, p.partition, p.offset, remaining, waits.signal)));
+    waits.abort();
   }
 }
 

@@ -65,6 +65,13 @@ export class PartitionHost {
     return this.partitions.size;
   }
 
+  /** Long polls waiting for data, over all partitions. */
+  get waiting(): number {
+    let n = 0;
+    for (const hosted of this.partitions.values()) n += hosted.waiters.size;
+    return n;
+  }
+
   /** Opens (and if needed recovers) a partition's log; opening an open partition is a no-op. */
   async open(spec: PartitionSpec): Promise<PartitionStatus> {
     const existing = this.partitions.get(key(spec.topic, spec.partition));
@@ -144,19 +151,22 @@ export class PartitionHost {
 
   /**
    * Resolves when the partition holds data at or beyond `offset`, or after `maxWaitMs`, or when
-   * the partition closes — whichever comes first (long poll).
+   * the partition closes, or `signal` aborts — whichever comes first (long poll).
    */
-  waitForData(topic: string, partition: number, offset: number, maxWaitMs: number): Promise<void> {
+  waitForData(topic: string, partition: number, offset: number, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
     const hosted = this.hosted(topic, partition);
-    if (offset < hosted.log.logEndOffset || maxWaitMs <= 0) return Promise.resolve();
+    if (offset < hosted.log.logEndOffset || maxWaitMs <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         hosted.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, maxWaitMs);
       hosted.waiters.add(done);
+      // A fetch over several partitions stops waiting on all of them once one has data.
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 

@@ -57,6 +57,23 @@ export class PartitionPlacement {
     return refs;
   }
 
+  /** Groups items by the worker that owns their partition; items of unknown partitions apart. */
+  groupByOwner<T extends PartitionRef>(items: readonly T[]): { bySlot: Map<number, T[]>; unknown: T[] } {
+    const bySlot = new Map<number, T[]>();
+    const unknown: T[] = [];
+    for (const item of items) {
+      const slot = this.owner(item.topic, item.partition);
+      if (slot === undefined) {
+        unknown.push(item);
+        continue;
+      }
+      const group = bySlot.get(slot);
+      if (group === undefined) bySlot.set(slot, [item]);
+      else group.push(item);
+    }
+    return { bySlot, unknown };
+  }
+
   /** Partitions per worker. */
   counts(): readonly number[] {
     return this.load;

@@ -65,6 +65,18 @@ describe('PartitionHost', () => {
     await host.closeAll();
   });
 
+  it('ends every wait of a multi-partition long poll once one partition has data', async () => {
+    const { host } = await hostWith(3);
+    const waits = new AbortController();
+    const first = Promise.race([0, 1, 2].map((p) => host.waitForData('orders', p, 0, 60_000, waits.signal)));
+    expect(host.waiting).toBe(3);
+    await host.produce('orders', 1, batchOf(0, 1), 1);
+    await first;
+    waits.abort();
+    expect(host.waiting).toBe(0);
+    await host.closeAll();
+  });
+
   it('wakes long polls when the partition closes', async () => {
     const { host } = await hostWith(1);
     const waiting = host.waitForData('orders', 0, 0, 60_000);

@@ -29,6 +29,23 @@ describe('PartitionPlacement', () => {
     );
   });
 
+  it('groups partitions by owner, keeping unknown ones apart', () => {
+    const placement = new PartitionPlacement(2);
+    placement.place('a', 3);
+    const { bySlot, unknown } = placement.groupByOwner([
+      { topic: 'a', partition: 0 },
+      { topic: 'a', partition: 1 },
+      { topic: 'a', partition: 2 },
+      { topic: 'a', partition: 3 },
+      { topic: 'b', partition: 0 },
+    ]);
+    expect([...bySlot]).toEqual([
+      [0, [{ topic: 'a', partition: 0 }, { topic: 'a', partition: 2 }]],
+      [1, [{ topic: 'a', partition: 1 }]],
+    ]);
+    expect(unknown).toEqual([{ topic: 'a', partition: 3 }, { topic: 'b', partition: 0 }]);
+  });
+
   it('frees a deleted topic\'s share for the next ones', () => {
     const placement = new PartitionPlacement(2);
     placement.place('a', 4);
