@@ -20,6 +20,8 @@ import {
   type DescribeTopicsRequest,
   type DescribeTopicsResponse,
   type HelloResponse,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
   type ListTopicsRequest,
   type ListTopicsResponse,
   type MetadataRequest,
@@ -31,6 +33,7 @@ import { type SlotPool } from '../threads/slot-pool.js';
 import { type BrokerConfig } from './config.js';
 import { type PartitionSpec, type PartitionStatus } from './partition-host.js';
 import { type PartitionPlacement } from './partition-placement.js';
+import { type ProducerIds } from './producer-ids.js';
 import { type TopicMetadata, type TopicRegistry } from './topic-registry.js';
 
 export interface NodeIdentity {
@@ -63,6 +66,7 @@ export interface AdminContext {
   registry: TopicRegistry;
   placement: PartitionPlacement;
   pool: SlotPool;
+  producerIds: ProducerIds;
   logger: Logger;
   /** The port the binary listener is bound to (0 in the config picks one). */
   port(): number;
@@ -79,6 +83,10 @@ export class Admin {
 
   constructor(ctx: AdminContext) {
     this.ctx = ctx;
+  }
+
+  initProducerId(request: InitProducerIdRequest): InitProducerIdResponse {
+    return this.ctx.producerIds.initProducerId(request);
   }
 
   hello(): HelloResponse {

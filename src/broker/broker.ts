@@ -19,6 +19,7 @@ import { type BrokerConfig } from './config.js';
 import { Connection } from './connection.js';
 import { OwnerRouter } from './owner-router.js';
 import { PartitionPlacement } from './partition-placement.js';
+import { ProducerIds } from './producer-ids.js';
 import { SegmentMappings } from './segment-mappings.js';
 import { TopicRegistry } from './topic-registry.js';
 
@@ -63,7 +64,7 @@ export class Broker {
     this.placement = placement;
     this.pool = pool;
     this.router = new OwnerRouter(pool.size, logger);
-    this.admin = new Admin({ config, identity, registry, placement, pool, logger, port: () => this.port });
+    this.admin = new Admin({ config, identity, registry, placement, pool, producerIds: ProducerIds.open(config.dataDir), logger, port: () => this.port });
     this.server = createServer((socket) => this.accept(socket));
   }
 

@@ -177,6 +177,9 @@ export class Connection {
         return this.fetch(request);
       case ApiKeys.ListOffsets:
         return this.listOffsets(request);
+      case ApiKeys.InitProducerId:
+        this.write(encodeResponse(id, ApiKeys.InitProducerId, admin.initProducerId(request.header)));
+        return;
     }
   }
 

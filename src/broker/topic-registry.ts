@@ -12,7 +12,8 @@
 // A topic directory without a readable topic.json is ignored with a warning (never deleted: it
 // may hold data someone wants back).
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { writeDurably } from './durable-file.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Errors, RillError } from '../errors.js';
@@ -148,17 +149,4 @@ export class TopicRegistry {
     this.logger.info({ topic: name }, 'deleted topic');
     return rm(trash, { recursive: true, force: true });
   }
-}
-
-/** Write-to-temp, fsync, rename: readers see the old file or the new one, never half of one. */
-function writeDurably(path: string, text: string): void {
-  const temp = `${path}.tmp`;
-  writeFileSync(temp, text);
-  const fd = openSync(temp, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
 }

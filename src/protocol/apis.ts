@@ -31,6 +31,8 @@ import type { FetchRequest, FetchResponse } from './api-fetch.js';
 import { checkFetchResponseBody, fetchRequest, fetchResponse } from './api-fetch.js';
 import type { ListOffsetsRequest, ListOffsetsResponse } from './api-list-offsets.js';
 import { listOffsetsRequest, listOffsetsResponse } from './api-list-offsets.js';
+import type { InitProducerIdRequest, InitProducerIdResponse } from './api-init-producer-id.js';
+import { initProducerIdRequest, initProducerIdResponse } from './api-init-producer-id.js';
 import { Errors } from '../errors.js';
 import { isProtocolError, protocolError, type ProtocolError } from './protocol-error.js';
 import { Violation, type Field } from './schema.js';
@@ -45,6 +47,7 @@ export const ApiKeys = Object.freeze({
   Produce: 6,
   Fetch: 7,
   ListOffsets: 8,
+  InitProducerId: 9,
 } as const);
 
 export type ApiKey = (typeof ApiKeys)[keyof typeof ApiKeys];
@@ -60,6 +63,7 @@ export interface RequestHeaders {
   [ApiKeys.Produce]: ProduceRequest;
   [ApiKeys.Fetch]: FetchRequest;
   [ApiKeys.ListOffsets]: ListOffsetsRequest;
+  [ApiKeys.InitProducerId]: InitProducerIdRequest;
 }
 
 /** The response header type of each api (when the frame's errorCode is NONE). */
@@ -73,6 +77,7 @@ export interface ResponseHeaders {
   [ApiKeys.Produce]: ProduceResponse;
   [ApiKeys.Fetch]: FetchResponse;
   [ApiKeys.ListOffsets]: ListOffsetsResponse;
+  [ApiKeys.InitProducerId]: InitProducerIdResponse;
 }
 
 /** What a body holds: nothing (it must be empty), or a record set (RecordBatch v2 batches). */
@@ -130,6 +135,9 @@ export const API_TABLE: { readonly [K in ApiKey]: ApiSpec<K> } = Object.freeze({
   ]),
   [ApiKeys.ListOffsets]: api(ApiKeys.ListOffsets, 'ListOffsets', [
     { request: listOffsetsRequest, response: listOffsetsResponse, ...NO_BODIES },
+  ]),
+  [ApiKeys.InitProducerId]: api(ApiKeys.InitProducerId, 'InitProducerId', [
+    { request: initProducerIdRequest, response: initProducerIdResponse, ...NO_BODIES },
   ]),
 });
 

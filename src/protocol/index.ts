@@ -45,6 +45,8 @@ export { fetchRecordSets } from './api-fetch.js';
 export type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } from './api-fetch.js';
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from './api-list-offsets.js';
 export type { ListedOffset, ListOffsetsPartition, ListOffsetsRequest, ListOffsetsResponse } from './api-list-offsets.js';
+export { MAX_PRODUCER_EPOCH } from './api-init-producer-id.js';
+export type { InitProducerIdRequest, InitProducerIdResponse } from './api-init-producer-id.js';
 export {
   assertValidTopicName,
   collisionKey,

@@ -33,6 +33,7 @@ describe('the API table', () => {
       Produce: 6,
       Fetch: 7,
       ListOffsets: 8,
+      InitProducerId: 9,
     });
   });
 
@@ -46,9 +47,9 @@ describe('the API table', () => {
       expect(typeof spec.versions[0]?.request).toBe('function');
       expect(typeof spec.versions[0]?.response).toBe('function');
     }
-    expect(apiSpec(9)).toBeUndefined();
-    expect(isApiKey(9)).toBe(false);
-    expect(apiName(9)).toBe('api 9');
+    expect(apiSpec(99)).toBeUndefined();
+    expect(isApiKey(99)).toBe(false);
+    expect(apiName(99)).toBe('api 99');
   });
 
   it('carries a record set only in Produce requests and Fetch responses', () => {

@@ -78,6 +78,10 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
       tpKey,
     ),
   }),
+  [ApiKeys.InitProducerId]: fc.record(
+    { producerId: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), producerEpoch: fc.integer({ min: 0, max: 0x7fff }) },
+    { requiredKeys: [] },
+  ),
 };
 
 export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> } = {
@@ -201,6 +205,15 @@ export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> 
       { maxLength: 5 },
     ),
   }),
+  [ApiKeys.InitProducerId]: fc.record(
+    {
+      errorCode,
+      message: text,
+      producerId: fc.integer({ min: -1, max: Number.MAX_SAFE_INTEGER }),
+      producerEpoch: fc.integer({ min: -1, max: 0x7fff }),
+    },
+    { requiredKeys: ['errorCode', 'producerId', 'producerEpoch'] },
+  ),
 };
 
 export const ALL_API_KEYS = Object.values(ApiKeys) as ApiKey[];

@@ -214,8 +214,8 @@ describe('malformed request frames get the right error', () => {
   });
 
   it('unknown api key: UNSUPPORTED_VERSION, connection kept', () => {
-    const error = expectError(decodeRequest(rawRequest({ apiKey: 9 })), Errors.UNSUPPORTED_VERSION, /unknown api key 9/);
-    expect(error).toMatchObject({ apiKey: 9, correlationId: 77 });
+    const error = expectError(decodeRequest(rawRequest({ apiKey: 99 })), Errors.UNSUPPORTED_VERSION, /unknown api key 99/);
+    expect(error).toMatchObject({ apiKey: 99, correlationId: 77 });
     expectError(decodeRequest(rawRequest({ apiKey: 0xffff })), Errors.UNSUPPORTED_VERSION, /unknown api key 65535/);
   });
 
