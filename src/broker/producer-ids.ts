@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Errors, RillError } from '../errors.js';
 import { MAX_PRODUCER_EPOCH, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/index.js';
-import { writeDurably } from './durable-file.js';
+import { writeDurably } from '../storage/index.js';
 
 export const PRODUCER_ID_BLOCK = 1000;
 

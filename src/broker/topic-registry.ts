@@ -13,7 +13,7 @@
 // may hold data someone wants back).
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { writeDurably } from './durable-file.js';
+import { writeDurably } from '../storage/index.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Errors, RillError } from '../errors.js';

@@ -3,7 +3,7 @@
 export { PartitionLog } from './partition-log.js';
 export { storageError } from './storage-error.js';
 export type { AppendResult, PartitionLogOptions, ReadOptions, ReadResult, RetentionResult } from './partition-log.js';
-export { syncDirectory } from './log-loader.js';
+export { syncDirectory, writeDurably } from './durable-files.js';
 export type { RecoveryReport } from './log-loader.js';
 export { DEFAULT_LOG_CONFIG, describeLogConfig, logConfigFromProperties, logConfigToProperties, resolveLogConfig } from './log-config.js';
 export type { FlushMode, LogConfig } from './log-config.js';

@@ -22,6 +22,8 @@ export interface LogConfig {
   flushMode: FlushMode;
   /** flush.interval.ms: period of the background fdatasync (async) and of checkpoints (both). */
   flushIntervalMs: number;
+  /** producer.id.expiration.ms: forget an idempotent producer's sequences after this long idle. */
+  producerIdExpirationMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -47,6 +49,8 @@ const NUMBER_SETTINGS: readonly NumberSetting[] = [
   // Kafka's default (1 MiB of records plus the 12-byte log overhead).
   { key: 'maxMessageBytes', property: 'max.message.bytes', default: 1024 * 1024 + 12, min: 61, max: 2 * GiB - 1 },
   { key: 'flushIntervalMs', property: 'flush.interval.ms', default: 1000, min: 1, max: Number.MAX_SAFE_INTEGER },
+  // Kafka's default: a producer idle for a day must bump its epoch before it writes again.
+  { key: 'producerIdExpirationMs', property: 'producer.id.expiration.ms', default: DAY_MS, min: 1, max: Number.MAX_SAFE_INTEGER },
 ];
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({

@@ -13,9 +13,11 @@
 //   when a read reaches it. A missing or malformed index is rebuilt from its segment.
 // - Unknown files are ignored with a warning; index files without a segment are deleted.
 
-import { readdirSync, statSync, unlinkSync, openSync, fsyncSync, closeSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, unlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Logger } from '../logger.js';
+import { isSnapshotFileName } from './producer-snapshot.js';
+import { syncDirectory } from './durable-files.js';
 import { type CheckpointFile, type CheckpointState, CHECKPOINT_FILE } from './checkpoint.js';
 import { parseSegmentFileName } from './segment-files.js';
 import { Segment, type ActiveState, type SegmentSettings } from './segment.js';
@@ -45,16 +47,6 @@ export interface LoadedLog {
 
 function emptyState(baseOffset: number): ActiveState {
   return { size: 0, nextOffset: baseOffset, offsetIndexEntries: 0, timeIndexEntries: 0, maxTimestamp: -Infinity };
-}
-
-/** fsync of a directory, so that creating or removing files in it is durable. */
-export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export function deleteSegmentFiles(segment: Segment): void {
@@ -94,7 +86,7 @@ function load(dir: string, settings: SegmentSettings, checkpoint: CheckpointFile
   const logs = new Set<number>();
   const indexFiles = new Map<number, string[]>();
   for (const name of readdirSync(dir)) {
-    if (name === CHECKPOINT_FILE) continue;
+    if (name === CHECKPOINT_FILE || isSnapshotFileName(name)) continue;
     const parsed = parseSegmentFileName(name);
     if (parsed === null) {
       logger.warn({ dir, file: name }, 'ignoring unknown file in partition directory');

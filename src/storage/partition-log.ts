@@ -24,11 +24,15 @@ import { LAST_OFFSET_DELTA, MAX_TIMESTAMP } from './batch-layout.js';
 import { checkProducedBatch } from './batch-validator.js';
 import { readInt32, readInt64 } from './bytes.js';
 import { CHECKPOINT_FILE, CheckpointFile } from './checkpoint.js';
-import { deleteSegmentFiles, loadLog, syncDirectory, type RecoveryReport } from './log-loader.js';
+import { deleteSegmentFiles, loadLog, type RecoveryReport } from './log-loader.js';
+import { syncDirectory } from './durable-files.js';
 import { LogFlusher } from './log-flusher.js';
 import { storageError } from './storage-error.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { Segment, type SegmentSettings } from './segment.js';
+import { batchProducer, ProducerStateTable, type BatchProducer } from './producer-state.js';
+import { deleteSnapshots, listSnapshots, readSnapshot, SNAPSHOTS_KEPT, writeSnapshot } from './producer-snapshot.js';
+import { batchBaseOffset, batchLastOffset, batchSize } from './batch-layout.js';
 import { join } from 'node:path';
 
 export interface PartitionLogOptions {
@@ -48,6 +52,11 @@ export interface AppendResult {
   recordCount: number;
   /** Largest record timestamp among the appended batches. */
   maxTimestamp: number;
+  /**
+   * True when the record set was an idempotent producer's retry of batches already in the log:
+   * nothing was appended, and the offsets are those the batches got the first time.
+   */
+  duplicate?: boolean;
 }
 
 export interface ReadResult {
@@ -92,6 +101,8 @@ export class PartitionLog {
   private segments: Segment[];
   private next: number;
   private closed = false;
+  /** Idempotent producers' sequences and recent batches (producer-state.ts). */
+  private readonly producers = new ProducerStateTable();
 
   private constructor(dir: string, config: LogConfig, options: PartitionLogOptions, checkpoint: CheckpointFile) {
     this.dir = dir;
@@ -120,6 +131,7 @@ export class PartitionLog {
       },
       { config, checkpoint, io: this.settings.io, clock: this.clock, logger: this.logger, durableEnd, unsynced },
     );
+    this.loadProducerState();
   }
 
   /** Opens the log in `dir` (created if missing), recovering it if it was not closed cleanly. */
@@ -202,16 +214,43 @@ export class PartitionLog {
     let batches = 0;
     let recordCount = 0;
     let maxTimestamp = -Infinity;
+    // Producer fields per batch, only for record sets from idempotent producers (kept off the
+    // plain path); duplicate* describe batches that are retries of batches already appended.
+    let producerBatches: (BatchProducer | null)[] | null = null;
+    let duplicateCount = 0;
+    let duplicateBase = -1;
+    let duplicateLast = -1;
     while (pos < records.length) {
       const size = checkProducedBatch(records, pos, records.length - pos);
       if (typeof size !== 'number') throw new RillError(size.spec, `batch ${batches} at byte ${pos}: ${size.reason}`);
       if (size > maxMessageBytes) {
         throw new RillError(Errors.MESSAGE_TOO_LARGE, `batch ${batches} is ${size} bytes; max.message.bytes is ${maxMessageBytes}`);
       }
+      const producer = batchProducer(records, pos);
+      if (producer !== null) {
+        producerBatches ??= new Array<BatchProducer | null>(batches).fill(null);
+        const pending = producerBatches.filter((b): b is BatchProducer => b !== null);
+        const verdict = this.producers.check(producer, pending);
+        if (verdict.kind === 'duplicate') {
+          if (duplicateCount++ === 0) duplicateBase = verdict.batch.baseOffset;
+          duplicateLast = verdict.batch.lastOffset;
+        }
+        producerBatches.push(verdict.kind === 'append' ? producer : null);
+      } else if (producerBatches !== null) {
+        producerBatches.push(null);
+      }
       recordCount += readInt32(records, pos + LAST_OFFSET_DELTA) + 1;
       maxTimestamp = Math.max(maxTimestamp, readInt64(records, pos + MAX_TIMESTAMP));
       pos += size;
       batches++;
+    }
+    if (duplicateCount > 0) {
+      // A retry is answered only as a whole: a record set mixing retried and new batches is not
+      // something a producer sends, and appending half of it would break the sequence rules.
+      if (duplicateCount !== batches) {
+        throw new RillError(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, `record set mixes ${duplicateCount} retried batches with ${batches - duplicateCount} new ones`);
+      }
+      return { baseOffset: duplicateBase, lastOffset: duplicateLast, recordCount, maxTimestamp, duplicate: true };
     }
 
     const now = this.clock();
@@ -225,7 +264,92 @@ export class PartitionLog {
     const baseOffset = this.next;
     this.next = active.append(records, baseOffset, this.leaderEpoch, now);
     this.flusher.afterWrite(now);
+    if (producerBatches !== null) this.recordProducers(records, producerBatches, baseOffset, now);
     return { baseOffset, lastOffset: this.next - 1, recordCount, maxTimestamp };
+  }
+
+  private recordProducers(records: Uint8Array, producers: readonly (BatchProducer | null)[], baseOffset: number, now: number): void {
+    let pos = 0;
+    let offset = baseOffset;
+    for (const producer of producers) {
+      const count = readInt32(records, pos + LAST_OFFSET_DELTA) + 1;
+      if (producer !== null) this.producers.record(producer, offset, offset + count - 1, now);
+      offset += count;
+      pos += batchSize(records, pos);
+    }
+  }
+
+  // --- producer state ---------------------------------------------------------------------------
+
+  /** The state of an idempotent producer on this partition (for tests and stats). */
+  producerState(producerId: number): { epoch: number; lastSequence: number | null; lastOffset: number | null } | undefined {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined) return undefined;
+    const last = entry.batches[entry.batches.length - 1];
+    return { epoch: entry.epoch, lastSequence: last?.lastSequence ?? null, lastOffset: last?.lastOffset ?? null };
+  }
+
+  get producerCount(): number {
+    return this.producers.size;
+  }
+
+  /**
+   * Restores producer state from the newest usable snapshot at or below the log end, then reads
+   * the batch headers after it. Snapshots above the log end describe batches that are gone.
+   */
+  private loadProducerState(): void {
+    const end = this.next;
+    const start = this.logStartOffset;
+    let from = start;
+    this.producers.clear();
+    try {
+      deleteSnapshots(this.dir, (offset) => offset > end);
+      for (const offset of listSnapshots(this.dir).reverse()) {
+        const problem = readSnapshot(this.dir, offset, this.producers);
+        if (problem === null) {
+          from = Math.max(offset, start);
+          break;
+        }
+        this.logger.warn({ dir: this.dir, offset, problem }, 'unusable producer snapshot; deleting it');
+        deleteSnapshots(this.dir, (o) => o === offset);
+        this.producers.clear();
+      }
+    } catch (error) {
+      throw storageError(error, `loading producer state in ${this.dir}`);
+    }
+    const now = this.clock();
+    this.producers.expire(now, this.config.producerIdExpirationMs, start);
+    let scanned = 0;
+    for (let offset = from; offset < end; ) {
+      const { records, nextOffset } = this.read(offset, 4 * 1024 * 1024);
+      if (records.length === 0) break;
+      for (let pos = 0; pos < records.length; ) {
+        const size = batchSize(records, pos);
+        if (batchLastOffset(records, pos) >= from) {
+          const producer = batchProducer(records, pos);
+          if (producer !== null) this.producers.record(producer, batchBaseOffset(records, pos), batchLastOffset(records, pos), now);
+          scanned++;
+        }
+        pos += size;
+      }
+      offset = nextOffset;
+    }
+    if (scanned > 0 || this.producers.size > 0) {
+      this.logger.info({ dir: this.dir, from, batches: scanned, producers: this.producers.size }, 'restored producer state');
+    }
+  }
+
+  /** Writes a producer snapshot at the log end and keeps only the newest few. Never throws. */
+  private snapshotProducers(): void {
+    try {
+      writeSnapshot(this.dir, this.next, this.producers);
+      const offsets = listSnapshots(this.dir);
+      const keepFrom = offsets[Math.max(0, offsets.length - SNAPSHOTS_KEPT)];
+      deleteSnapshots(this.dir, (offset) => offset < keepFrom);
+    } catch (error) {
+      // Only a cost: the next open rebuilds from an older snapshot or the log itself.
+      this.logger.warn({ dir: this.dir, err: error }, 'could not write producer snapshot');
+    }
   }
 
   /** write(), then wait as flush.mode says (see the durability contract at the top). */
@@ -282,6 +406,7 @@ export class PartitionLog {
     }
     old.nextOffset = this.next;
     this.segments.push(fresh);
+    this.snapshotProducers();
     this.logger.info({ dir: this.dir, segment: fresh.paths.log, sealed: old.paths.log, size: old.size }, 'rolled segment');
     this.flusher.sealed(old);
   }
@@ -374,6 +499,7 @@ export class PartitionLog {
       this.flusher.forget();
       syncDirectory(this.dir);
     }
+    this.producers.expire(now, this.config.producerIdExpirationMs, this.logStartOffset);
     return { deletedSegments, deletedBytes };
   }
 
@@ -401,6 +527,7 @@ export class PartitionLog {
     this.active.syncNow();
     this.checkpoint.write(this.active.checkpointState(false));
     this.flusher.truncated(this.next);
+    this.loadProducerState();
     this.logger.info({ dir: this.dir, logEndOffset: this.next }, 'truncated log');
     return this.next;
   }
@@ -418,6 +545,7 @@ export class PartitionLog {
         const active = this.active;
         active.trimForClose();
         active.syncNow();
+        this.snapshotProducers();
         this.checkpoint.write(active.checkpointState(true));
         this.flusher.settleAll(this.next);
       }

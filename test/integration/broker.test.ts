@@ -3,7 +3,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeys, encodeRequest, fetchRecordSets, type DecodedResponse } from '../../src/protocol/index.js';
-import { decodeRecordBatches } from '../../src/storage/index.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/storage/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { batchOf, text, valueFor } from '../helpers/records.js';
 import { TestClient } from '../helpers/protocol-client.js';
@@ -111,6 +111,33 @@ describe('broker', () => {
       expect(offsets.length).toBeGreaterThanOrEqual(acked[p]);
       expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i));
     }
+  });
+
+  it('hands out producer ids and deduplicates retried batches, also after a SIGKILL', async () => {
+    const dir = tempDir();
+    const first = await start(dir, ['--log-flush-mode', 'sync']);
+    await first.client.request(ApiKeys.CreateTopics, { topics: [{ name: 'payments', partitions: 1 }] });
+    const init = header(await first.client.request(ApiKeys.InitProducerId, {}));
+    expect(init).toMatchObject({ errorCode: 0, producerEpoch: 0 });
+    const { producerId } = init;
+    expect(header(await first.client.request(ApiKeys.InitProducerId, {}))).toMatchObject({ errorCode: 0, producerId: producerId + 1 });
+    expect(header(await first.client.request(ApiKeys.InitProducerId, { producerId, producerEpoch: 0 }))).toMatchObject({ producerId, producerEpoch: 1 });
+    const batch = (seq: number) => encodeRecordBatch({ producerId, producerEpoch: 1, baseSequence: seq, records: [0, 1].map((i) => ({ value: valueFor(seq + i) })) });
+    const produce = async (client: TestClient, seq: number) =>
+      header(await client.request(ApiKeys.Produce, { topic: 'payments', partition: 0, acks: 1, timeoutMs: 5000 }, batch(seq)));
+    for (let seq = 0; seq < 10; seq += 2) expect(await produce(first.client, seq)).toMatchObject({ errorCode: 0, baseOffset: seq });
+    expect(await produce(first.client, 8)).toMatchObject({ errorCode: 0, baseOffset: 8 });
+    expect(await produce(first.client, 14)).toMatchObject({ errorCode: 45, baseOffset: -1, message: expect.stringMatching(/expected sequence 10, got 14/) });
+    await killBroker(first.broker);
+
+    const second = await start(dir);
+    // The retry of the last acknowledged batch is recognised after recovery; nothing is doubled.
+    expect(await produce(second.client, 8)).toMatchObject({ errorCode: 0, baseOffset: 8 });
+    expect(await produce(second.client, 10)).toMatchObject({ errorCode: 0, baseOffset: 10 });
+    expect(await fetchAll(second.client, 'payments', 0)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    // Ids handed out before the crash are never handed out again.
+    expect(header(await second.client.request(ApiKeys.InitProducerId, {})).producerId).toBeGreaterThan(producerId + 1);
+    expect(header(await second.client.request(ApiKeys.InitProducerId, { producerId: 1e12, producerEpoch: 0 }))).toMatchObject({ errorCode: 42, producerId: -1 });
   });
 
   it('answers bad requests with clear errors and keeps serving other clients', async () => {

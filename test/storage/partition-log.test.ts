@@ -183,6 +183,7 @@ describe('segments and indexes', () => {
       '00000000000000000000.timeindex',
       '00000000000000000006.index',
       '00000000000000000006.log',
+      '00000000000000000006.snapshot', // producer state as of the roll (producer-snapshot.ts)
       '00000000000000000006.timeindex',
       'checkpoint',
     ]);
