@@ -253,24 +253,43 @@ export class Connection {
    * Sends one sub-request per owner (waiting for ring room if needed) and resolves once all are
    * sent, with `answers`: the results, when every owner has answered. (Wrapped in an object: a
    * promise resolved with a promise would wait for the inner one, and block the connection for as
-   * long as a long poll.) Owners that are down answer with `down(partition)`.
+   * long as a long poll.) Owners that are down answer with `down(partition)`. `meta` gets the
+   * number of owners involved. Once `enough` holds for the results in so far, the owners still
+   * waiting are told to end their long polls (EndWait) and answer with what they have.
    */
   private async fanOut<P extends { topic: string; partition: number }, R>(
     partitions: P[],
     kind: OwnerKind,
-    meta: (group: P[]) => unknown,
+    meta: (group: P[], owners: number) => unknown,
     unknown: (p: P) => R,
     down: (p: P) => R,
     results: (answer: unknown) => R[],
+    enough?: (answered: readonly R[]) => boolean,
   ): Promise<{ answers: Promise<R[]> }> {
     const { bySlot, unknown: unplaced } = this.ctx.placement.groupByOwner(partitions);
     const answers: Promise<R[]>[] = [Promise.resolve(unplaced.map(unknown))];
+    const waiting = new Map<number, number>(); // slot -> request id, while its answer is out
+    const answered: R[] = [];
+    let ended = false;
+    const arrived = (slot: number, list: R[]): R[] => {
+      waiting.delete(slot);
+      if (enough === undefined || ended || waiting.size === 0) return list;
+      answered.push(...list);
+      if (enough(answered)) {
+        ended = true;
+        for (const [other, requestId] of waiting) this.ctx.router.endWait(other, requestId);
+      }
+      return list;
+    };
     for (const [slot, group] of bySlot) {
       let resolve!: (value: R[]) => void;
       answers.push(new Promise<R[]>((r) => (resolve = r)));
       for (;;) {
-        const outcome = this.ctx.router.send(slot, kind, meta(group), undefined, (answer) => resolve(results(answer)));
-        if (outcome === 'sent') break;
+        const outcome = this.ctx.router.send(slot, kind, meta(group, bySlot.size), undefined, (answer) => resolve(arrived(slot, results(answer))));
+        if (outcome === 'sent') {
+          waiting.set(slot, this.ctx.router.lastRequestId);
+          break;
+        }
         if (outcome === 'down') {
           resolve(group.map(down));
           break;
@@ -301,13 +320,16 @@ export class Connection {
     return this.fanOut(
       header.partitions,
       OwnerKind.Fetch,
-      (group) => ({ partitions: group, maxWaitMs: header.maxWaitMs, minBytes: header.minBytes, maxBytes: header.maxBytes }),
+      // Each owner waits for its share of minBytes; once the owners that answered hold minBytes
+      // between them, the others are told to stop waiting.
+      (group, owners) => ({ partitions: group, maxWaitMs: header.maxWaitMs, minBytes: Math.ceil(header.minBytes / owners), maxBytes: header.maxBytes }),
       (p) => noData(p, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `topic-partition ${p.topic}-${p.partition} does not exist`),
       (p) => noData(p, Errors.LEADER_NOT_AVAILABLE.code, 'the owner is restarting; retry'),
       (answer) => {
         const result = answer as FetchResultMeta;
         return result.errorCode === 0 ? result.partitions : [];
       },
+      (answered) => answered.reduce((sum, r) => sum + r.length, 0) >= Math.max(1, header.minBytes) || answered.some((r) => r.errorCode !== 0),
     ).then(({ answers }) => this.track(request, answers.then((results) => this.fetchResponse(request.correlationId, header, results))));
   }
 
@@ -319,14 +341,20 @@ export class Connection {
     const byKey = new Map(results.map((r) => [`${r.topic}/${r.partition}`, r]));
     const ranges: AcquiredRange[] = [];
     const partitions: FetchedPartition[] = [];
+    // Each owner keeps within maxBytes; together they may not. Slices past the request's maxBytes
+    // are left out whole (the first always goes, as the soft limit promises), and the client
+    // fetches them next time from the same offsets.
+    let taken = 0;
     for (const p of request.partitions) {
       const r = byKey.get(`${p.topic}/${p.partition}`) ?? { topic: p.topic, partition: p.partition, errorCode: Errors.UNKNOWN_SERVER_ERROR.code, highWatermark: -1, logStartOffset: -1, file: null, position: 0, length: 0 };
       let errorCode = r.errorCode;
       let bytes = 0;
-      if (errorCode === 0 && r.file !== null && r.length > 0 && !this.closed) {
+      const fits = taken === 0 || taken + r.length <= request.maxBytes;
+      if (errorCode === 0 && r.file !== null && r.length > 0 && fits && !this.closed) {
         try {
           ranges.push(this.ctx.mappings.acquire(r.file, r.position, r.length));
           bytes = r.length;
+          taken += bytes;
         } catch (error) {
           // The segment went away under us (retention): the client retries and learns the new range.
           this.ctx.logger.debug({ err: error, file: r.file }, 'segment vanished before its fetch was sent');

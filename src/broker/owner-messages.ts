@@ -3,7 +3,7 @@
 // Ring entry layout (both directions):
 //   offset size field
 //        0    4 requestId    chosen by the main thread; the owner echoes it
-//        4    1 kind         Produce, Fetch or ListOffsets (see OwnerKind)
+//        4    1 kind         Produce, Fetch, ListOffsets or EndWait (see OwnerKind)
 //        5    4 metaLength
 //        9    …  meta        msgpack: the kind's request or result fields (below)
 //        …    …  body        Produce requests only: the record set, as the client sent it
@@ -19,6 +19,11 @@ export enum OwnerKind {
   Produce = 1,
   Fetch = 2,
   ListOffsets = 3,
+  /**
+   * Main thread to owner, never answered: end the long poll of fetch `requestId` now (the other
+   * owners of a multi-owner fetch already have minBytes), so that it answers with what it has.
+   */
+  EndWait = 4,
 }
 
 export const PREFIX_BYTES = 9;
@@ -41,6 +46,10 @@ export interface FetchMeta {
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
+}
+
+export interface EndWaitMeta {
+  requestId: number;
 }
 
 export interface ListOffsetsMeta {

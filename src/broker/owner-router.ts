@@ -12,7 +12,7 @@
 import { Errors } from '../errors.js';
 import { type Logger } from '../logger.js';
 import { type SlotRings } from '../threads/slot-pool.js';
-import { OwnerKind, decodeOwnerMessage, encodeOwnerMessage, type ErrorResult } from './owner-messages.js';
+import { OwnerKind, decodeOwnerMessage, encodeOwnerMessage, type EndWaitMeta, type ErrorResult } from './owner-messages.js';
 
 /** Requests in flight to one owner; with 64-ish connections this is plenty, and it bounds memory. */
 export const MAX_IN_FLIGHT_PER_SLOT = 4096;
@@ -36,6 +36,7 @@ export class OwnerRouter {
   private readonly pending = new Map<number, Pending>();
   private readonly logger: Logger;
   private nextId = 1;
+  private lastId = 0;
   private closed = false;
 
   constructor(slots: number, logger: Logger) {
@@ -86,12 +87,26 @@ export class OwnerRouter {
       state.wantedBytes = parts.reduce((n, part) => n + part.length, 0);
       return 'full';
     }
+    this.lastId = requestId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     if (onResult !== null) {
       state.inFlight++;
       this.pending.set(requestId, { slot, resolve: onResult });
     }
     return 'sent';
+  }
+
+  /** The id given to the request of the last send() that returned 'sent'. */
+  get lastRequestId(): number {
+    return this.lastId;
+  }
+
+  /**
+   * Asks the owner to end the long poll of fetch `requestId` now, so that it answers with what it
+   * has. Best effort: with the ring full or the owner down the fetch ends at its maxWaitMs anyway.
+   */
+  endWait(slot: number, requestId: number): void {
+    this.send(slot, OwnerKind.EndWait, { requestId } satisfies EndWaitMeta, undefined, null);
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   decodeOwnerMessage,
   encodeOwnerMessage,
   type ErrorResult,
+  type EndWaitMeta,
   type FetchMeta,
   type FetchPartitionResult,
   type ListOffsetsMeta,
@@ -92,7 +93,7 @@ function onRequest(entry: Uint8Array): void {
       return;
     }
     case OwnerKind.Fetch:
-      fetch(message.meta as FetchMeta).then(
+      fetch(requestId, message.meta as FetchMeta).then(
         (partitions) => respond(requestId, OwnerKind.Fetch, { errorCode: 0, partitions }),
         (error) => respond(requestId, OwnerKind.Fetch, { ...errorResult(error), partitions: [] }),
       );
@@ -109,26 +110,44 @@ function onRequest(entry: Uint8Array): void {
       respond(requestId, OwnerKind.ListOffsets, { errorCode: 0, partitions });
       return;
     }
+    case OwnerKind.EndWait:
+      // Not answered: the fetch it names answers (now) instead, if it is still waiting.
+      fetchesInFlight.get((message.meta as EndWaitMeta).requestId)?.abort();
+      return;
     default:
       respond(requestId, message.kind, { errorCode: Errors.INVALID_REQUEST.code, message: `unknown owner request kind ${message.kind}` });
   }
 }
 
+/** Fetches in progress by request id, so that an EndWait can cut their long poll short. */
+const fetchesInFlight = new Map<number, AbortController>();
+
 /**
  * Reads each partition; if fewer than minBytes came back, waits (up to maxWaitMs) for any of them
  * to grow and reads again. Slices are located, not copied: the main thread sends the bytes.
+ * An EndWait for this request (the main thread has enough from other owners) ends the wait at once.
  */
-async function fetch(meta: FetchMeta): Promise<FetchPartitionResult[]> {
+async function fetch(requestId: number, meta: FetchMeta): Promise<FetchPartitionResult[]> {
   const deadline = Date.now() + Math.max(0, meta.maxWaitMs);
-  for (;;) {
-    const results = readAll(meta);
-    const bytes = results.reduce((sum, r) => sum + r.length, 0);
-    const remaining = deadline - Date.now();
-    if (bytes >= Math.max(1, meta.minBytes) || remaining <= 0 || results.some((r) => r.errorCode !== 0)) return results;
-    // Wait on every partition; the first to grow ends the others' waits (no waiter outlives this).
-    const waits = new AbortController();
-    await Promise.race(meta.partitions.map((p) => host.waitForData(p.topic, p.partition, p.offset, remaining, waits.signal)));
-    waits.abort();
+  const endWait = new AbortController();
+  fetchesInFlight.set(requestId, endWait);
+  try {
+    for (;;) {
+      const results = readAll(meta);
+      const bytes = results.reduce((sum, r) => sum + r.length, 0);
+      const remaining = deadline - Date.now();
+      if (bytes >= Math.max(1, meta.minBytes) || remaining <= 0 || endWait.signal.aborted || results.some((r) => r.errorCode !== 0)) return results;
+      // Wait on every partition; the first to grow, or an EndWait, ends all the waits (no waiter
+      // outlives this round).
+      const waits = new AbortController();
+      const end = () => waits.abort();
+      endWait.signal.addEventListener('abort', end, { once: true });
+      await Promise.race(meta.partitions.map((p) => host.waitForData(p.topic, p.partition, p.offset, remaining, waits.signal)));
+      endWait.signal.removeEventListener('abort', end);
+      waits.abort();
+    }
+  } finally {
+    fetchesInFlight.delete(requestId);
   }
 }
 

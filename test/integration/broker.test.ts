@@ -77,6 +77,38 @@ describe('broker', () => {
     expect(header(fetched).partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 3 });
   });
 
+  it('answers a long poll over partitions of both workers as soon as one has data', async () => {
+    const { broker, client } = await start(tempDir());
+    await client.request(ApiKeys.CreateTopics, { topics: [{ name: 'spread', partitions: 4 }] });
+    // Partitions are spread over the two workers; minBytes 1 is met by one partition's data, so
+    // the owners still waiting must be told to stop (the poll would otherwise last 60 s).
+    const partitions = [0, 1, 2, 3].map((partition) => ({ topic: 'spread', partition, offset: 0, maxBytes: 1 << 20 }));
+    for (const p of [0, 1]) {
+      const waiting = client.request(ApiKeys.Fetch, { partitions, maxWaitMs: 60_000, minBytes: 1, maxBytes: 1 << 20 }, undefined, 15_000);
+      const other = await TestClient.connect(broker.port);
+      clients.push(other);
+      expect(header(await other.request(ApiKeys.Produce, { topic: 'spread', partition: p, acks: 1, timeoutMs: 5000 }, batchOf(0, 2))).errorCode).toBe(0);
+      const fetched = header(await waiting);
+      expect(fetched.partitions.map((f: Header) => f.highWatermark)).toEqual([0, 1, 2, 3].map((q) => (q <= p ? 2 : 0)));
+      expect(fetched.partitions.map((f: Header) => f.bytes > 0)).toEqual([0, 1, 2, 3].map((q) => q === p));
+      partitions[p].offset = 2;
+    }
+  });
+
+  it('keeps a fetch over several workers within its maxBytes, leaving out whole partitions', async () => {
+    const { client } = await start(tempDir());
+    await client.request(ApiKeys.CreateTopics, { topics: [{ name: 'wide', partitions: 4 }] });
+    for (let p = 0; p < 4; p++) await client.request(ApiKeys.Produce, { topic: 'wide', partition: p, acks: 1, timeoutMs: 5000 }, batchOf(0, 10, { size: 1000 }));
+    const partitions = [0, 1, 2, 3].map((partition) => ({ topic: 'wide', partition, offset: 0, maxBytes: 1 << 20 }));
+    const response = await client.request(ApiKeys.Fetch, { partitions, maxWaitMs: 0, minBytes: 0, maxBytes: 25_000 });
+    const fetched = header(response).partitions as Header[];
+    const sizes = fetched.map((f) => f.bytes);
+    expect(sizes[0]).toBeGreaterThan(10_000);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(25_000);
+    expect(sizes.filter((b) => b === 0).length).toBeGreaterThan(0);
+    expect(fetched.every((f) => f.errorCode === 0 && f.highWatermark === 10)).toBe(true);
+  });
+
   it('keeps topics and data across a clean restart', async () => {
     const dir = tempDir();
     const first = await start(dir);
