@@ -1,0 +1,104 @@
+// The slice of the Rill client (src/client) that the CLI uses, as an interface. Main thread.
+//
+// The commands are written against this rather than the client class, so that (1) what the CLI
+// needs from the client is written down in one place, and the compiler checks that the real client
+// provides it (client-options.ts passes a real Rill where a CliClient is expected), and (2) unit
+// tests can drive the commands with a small fake and no broker.
+
+import type { StartOffset } from './option-parsers.js';
+
+export interface CliClientConfig {
+  brokers: string[];
+  clientId?: string;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  retry?: { retries?: number; initialRetryTimeMs?: number; maxRetryTimeMs?: number };
+}
+
+export interface CliClient {
+  admin(): CliAdmin;
+  producer(config?: CliProducerConfig): CliProducer;
+  consumer(config?: CliConsumerConfig): CliConsumer;
+  close(): Promise<void>;
+}
+
+export type ClientFactory = (config: CliClientConfig) => CliClient;
+
+export interface CliPartitionDescription {
+  partition: number;
+  leader: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  sizeBytes: number;
+}
+
+export interface CliTopicDescription {
+  name: string;
+  internal: boolean;
+  configs: Record<string, string>;
+  partitions: CliPartitionDescription[];
+}
+
+export interface CliTopicOffsets {
+  partition: number;
+  offset: number | string;
+  low: number | string;
+  high: number | string;
+}
+
+export interface CliAdmin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** false when the topic already existed. */
+  createTopics(request: { topics: { topic: string; numPartitions?: number; configs?: Record<string, string> }[] }): Promise<boolean>;
+  deleteTopics(request: { topics: string[] }): Promise<unknown>;
+  listTopics(options?: { includeInternal?: boolean }): Promise<string[]>;
+  describeTopics(request: { topics: string[] }): Promise<CliTopicDescription[]>;
+  fetchTopicOffsets(topic: string): Promise<CliTopicOffsets[]>;
+}
+
+export interface CliProducerConfig {
+  idempotent?: boolean;
+  acks?: 0 | 1;
+}
+
+export interface CliProducerMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string>;
+  partition?: number;
+}
+
+export interface CliProducer {
+  connect(): Promise<void>;
+  send(request: { topic: string; messages: CliProducerMessage[]; acks?: 0 | 1 }): Promise<unknown>;
+  disconnect(): Promise<void>;
+}
+
+export interface CliConsumerConfig {
+  maxWaitMs?: number;
+}
+
+export interface CliFetchedMessage {
+  offset: number | string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | string | undefined>;
+  timestamp: number | string;
+}
+
+export interface CliFetchedBatch {
+  topic: string;
+  partition: number;
+  highWatermark: number | string;
+  messages: CliFetchedMessage[];
+}
+
+export interface CliConsumer extends AsyncIterable<CliFetchedBatch> {
+  connect(): Promise<void>;
+  assign(partitions: { topic: string; partition: number }[]): void | Promise<void>;
+  seek(position: { topic: string; partition: number; offset: StartOffset }): void | Promise<void>;
+  stop(): void | Promise<void>;
+  disconnect(): Promise<void>;
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { alignColumns, formatBytes, formatTopicTable } from '../../src/cli/topic-table.js';
+
+describe('topics describe table', () => {
+  it('shows partitions, configs, offsets and sizes', () => {
+    const text = formatTopicTable([
+      {
+        name: 'orders',
+        internal: false,
+        configs: { 'segment.bytes': '1073741824', 'retention.ms': '604800000' },
+        partitions: [
+          { partition: 1, leader: 1, logStartOffset: 10, logEndOffset: 3000, highWatermark: 3000, sizeBytes: 400_000 },
+          { partition: 0, leader: 1, logStartOffset: 0, logEndOffset: 12, highWatermark: 12, sizeBytes: 1500 },
+        ],
+      },
+    ]);
+    expect(text).toBe(
+      [
+        'Topic: orders',
+        '  Partitions: 2    Messages: 3002    Size: 392.1 KiB    Internal: no',
+        '  Configs:',
+        '    retention.ms   604800000',
+        '    segment.bytes  1073741824',
+        '  PARTITION  LEADER  LOG-START  LOG-END  HIGH-WATERMARK  SIZE',
+        '  0          1       0          12       12              1.5 KiB',
+        '  1          1       10         3000     3000            390.6 KiB',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints unknown numbers as "-" and names partition errors', () => {
+    const text = formatTopicTable([
+      {
+        name: 't',
+        internal: true,
+        configs: {},
+        partitions: [{ partition: 0, leader: -1, logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: -1, errorCode: 5 }],
+      },
+    ]);
+    expect(text).toContain('Internal: yes');
+    expect(text).toContain('PARTITION  LEADER  LOG-START  LOG-END  HIGH-WATERMARK  SIZE  ERROR');
+    expect(text).toContain('0          -       -          -        -               -     LEADER_NOT_AVAILABLE');
+    expect(text).not.toContain('Configs');
+  });
+
+  it('formats sizes and aligns columns', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1024)).toBe('1.0 KiB');
+    expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB');
+    expect(alignColumns([['a', 'bb', 'c'], ['ddd', 'e', '']])).toEqual(['a    bb  c', 'ddd  e']);
+  });
+});
