@@ -13,7 +13,7 @@
 // which stay readable while mapped), so a view never reaches past the end of its file.
 
 import { constants as fsConstants } from 'node:fs';
-import { nativeIo, type FileIo } from '../native/index.js';
+import { constants as nativeConstants, nativeIo, type FileIo } from '../native/index.js';
 import { storageError } from '../storage/index.js';
 
 interface Mapping {
@@ -37,6 +37,9 @@ export interface AcquiredRange {
 }
 
 const PAGE = 4096;
+const MADV_DONTNEED = nativeConstants.MADV_DONTNEED;
+/** Sent ranges at least this large have their pages unmapped once sent (see dropPages). */
+const DROP_AFTER_SEND_BYTES = 64 * 1024;
 
 export class SegmentMappings {
   private readonly io: FileIo;
@@ -79,8 +82,25 @@ export class SegmentMappings {
         released = true;
         held.refs--;
         if (held.retired && held.refs === 0) this.io.munmap(held.buffer);
+        else if (length >= DROP_AFTER_SEND_BYTES) this.dropPages(held, position, length);
       },
     };
+  }
+
+  /**
+   * Unmaps the whole pages of a sent range from this thread (MADV_DONTNEED; the page cache keeps
+   * them), so that a catch-up consumer reading gigabytes does not leave them all in the broker's
+   * RSS. Harmless for other ranges in flight over the same pages: a read faults them back in.
+   */
+  private dropPages(mapping: Mapping, position: number, length: number): void {
+    const from = Math.ceil(position / PAGE) * PAGE;
+    const to = Math.floor((position + length) / PAGE) * PAGE;
+    if (to <= from) return;
+    try {
+      this.io.madvise(mapping.buffer, from, to - from, MADV_DONTNEED);
+    } catch {
+      // Only a cost: the pages stay mapped until the mapping is retired.
+    }
   }
 
   private open(file: string): MappedFile {

@@ -194,7 +194,6 @@ export class LogFlusher {
     const sealed = this.unsyncedSealed;
     this.unsyncedSealed = [];
     const state = checkpoint ? active.checkpointState(false) : null;
-    const syncedPosition = active.size;
     try {
       await Promise.all([...sealed.map((s) => s.syncAsync(true)), active.syncAsync(checkpoint)]);
     } catch (error) {
@@ -204,7 +203,6 @@ export class LogFlusher {
     if (generation !== this.generation || this.stopped) return;
     this.durable = Math.max(this.durable, target);
     this.waiters.resolveUpTo(this.durable);
-    if (this.log.holds(active)) active.dropSyncedPages(syncedPosition);
     if (state === null || !this.log.holds(active)) return;
     try {
       await this.options.checkpoint.writeAsync(state, io.fdatasyncAsync);

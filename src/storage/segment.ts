@@ -60,14 +60,20 @@ export interface ScanResult {
   problem: string | null;
 }
 
-/** Synced bytes at the end of the active segment that stay mapped (see dropSyncedPages). */
+/**
+ * The writer's pages behind the last TAIL_KEPT_MAPPED_BYTES are unmapped from this thread each
+ * time it has advanced DROP_BEHIND_STEP_BYTES (see append()).
+ */
 const TAIL_KEPT_MAPPED_BYTES = 1024 * 1024;
+const DROP_BEHIND_STEP_BYTES = 4 * 1024 * 1024;
 
 export class Segment {
   readonly baseOffset: number;
   readonly paths: SegmentPaths;
   private readonly settings: SegmentSettings;
   private log: MappedFile | null = null;
+  /** The writer's pages below here were unmapped by append(). */
+  private droppedBehind = 0;
   private idx: SegmentIndexes | null = null;
   private activeState = false;
   /** Bytes of valid batches. */
@@ -196,6 +202,14 @@ export class Segment {
     this.size = end;
     this.nextOffset = offset;
     if (this.createdAt === null) this.createdAt = now;
+    // Unmap what the writer left behind. On a shared file mapping MADV_DONTNEED only drops this
+    // thread's page-table entries: dirty pages stay dirty in the page cache and are written back
+    // and fdatasynced as before, so this needs no sync first. RSS then holds the tail being
+    // written (and the pre-faulted window ahead), not everything written since the last flush.
+    if (end - this.droppedBehind >= TAIL_KEPT_MAPPED_BYTES + DROP_BEHIND_STEP_BYTES) {
+      this.droppedBehind = end - TAIL_KEPT_MAPPED_BYTES;
+      this.log!.dropPages(this.droppedBehind);
+    }
     return offset;
   }
 
@@ -426,14 +440,6 @@ export class Segment {
   /** Makes a sealed segment active again (the log truncated back into it). */
   reopenAsActive(): void {
     if (!this.activeState) this.activate(this.snapshot());
-  }
-
-  /**
-   * Unmaps the writer's pages of synced log bytes below `position`, keeping the last
-   * TAIL_KEPT_MAPPED_BYTES (tailing consumers read them): RSS then follows the unsynced tail.
-   */
-  dropSyncedPages(position: number): void {
-    if (this.activeState && position > TAIL_KEPT_MAPPED_BYTES) this.log!.dropPages(position - TAIL_KEPT_MAPPED_BYTES);
   }
 
   /** fdatasync of the log file (and, with `indexes`, of both index files) on the thread pool. */

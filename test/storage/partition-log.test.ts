@@ -319,6 +319,23 @@ describe('reopen and recovery', () => {
     await reopened.close();
   });
 
+  it('unmaps the pages the writer left behind before any fdatasync, and loses none of their bytes', async () => {
+    const dir = tempDir();
+    const dropped: { offset: number; length: number }[] = [];
+    const io: FileIo = { ...nativeIo, madvise: (m, offset, length, advice) => (dropped.push({ offset, length }), nativeIo.madvise(m, offset, length, advice)) };
+    const log = await PartitionLog.open(dir, { io, config: { flushIntervalMs: 1_000_000 } });
+    await fill(log, 100, 1000); // ~12 MiB, nothing synced
+    expect(log.flushedOffset).toBe(0);
+    const droppedTo = Math.max(...dropped.map((d) => d.offset + d.length));
+    expect(droppedTo).toBeGreaterThan(4 << 20);
+    expect(droppedTo).toBeLessThanOrEqual(log.size - (1 << 20)); // the last MiB stays mapped
+    // Abandon the log (a crash: the page cache keeps what the mapping held, dropped or not).
+    const reopened = await PartitionLog.open(dir);
+    expect(reopened.logEndOffset).toBe(100_000);
+    expect(readBack(reopened)).toEqual(range(0, 100_000));
+    await reopened.close();
+  });
+
   it('recovers an unclean shutdown by scanning only what follows the checkpoint', async () => {
     const dir = tempDir();
     const log = await PartitionLog.open(dir, { config: { flushIntervalMs: 1_000_000 } });
