@@ -2,7 +2,7 @@
 // --timeout-ms, and letting go afterwards. Main thread.
 
 import { Errors, RillError } from '../errors.js';
-import type { CliAdmin, CliClient, CliClientConfig, CliTopicOffsets, ClientFactory } from './cli-client.js';
+import type { CliAdmin, CliClient, CliClientConfig, CliPartitionDescription, ClientFactory } from './cli-client.js';
 import type { ClientOptions } from './client-options.js';
 import { withDeadline } from './deadline.js';
 
@@ -58,16 +58,18 @@ export async function letGo(client: CliClient, ...sides: { disconnect(): Promise
 }
 
 /**
- * The topic's partitions with their offsets, asked once before producing or consuming: an unknown
- * topic or partition then fails at once with its own name, rather than as retries that time out.
+ * The topic's partitions with their offsets, asked once before producing or consuming. It asks with
+ * DescribeTopics, which answers an unknown topic at once: the client's metadata path would retry
+ * it as possibly not yet created, and a typo would cost seconds before its error.
  */
-export async function topicOffsets(admin: CliAdmin, topic: string, options: ClientOptions, partition?: number): Promise<CliTopicOffsets[]> {
-  const offsets = await withDeadline(admin.fetchTopicOffsets(topic), options.timeoutMs, `the broker did not answer for topic ${topic}`);
-  if (partition !== undefined && !offsets.some((o) => o.partition === partition)) {
-    throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${topic} has no partition ${partition} (it has ${offsets.length}: 0..${offsets.length - 1})`, {
+export async function topicPartitions(admin: CliAdmin, topic: string, options: ClientOptions, partition?: number): Promise<CliPartitionDescription[]> {
+  const [description] = await withDeadline(admin.describeTopics({ topics: [topic] }), options.timeoutMs, `the broker did not answer for topic ${topic}`);
+  const partitions = description.partitions;
+  if (partition !== undefined && !partitions.some((p) => p.partition === partition)) {
+    throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${topic} has no partition ${partition} (it has ${partitions.length}: 0..${partitions.length - 1})`, {
       topic,
       partition,
     });
   }
-  return offsets;
+  return partitions;
 }

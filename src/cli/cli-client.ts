@@ -40,13 +40,6 @@ export interface CliTopicDescription {
   partitions: CliPartitionDescription[];
 }
 
-export interface CliTopicOffsets {
-  partition: number;
-  offset: number | string;
-  low: number | string;
-  high: number | string;
-}
-
 export interface CliAdmin {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
@@ -54,8 +47,8 @@ export interface CliAdmin {
   createTopics(request: { topics: { topic: string; numPartitions?: number; configs?: Record<string, string> }[] }): Promise<boolean>;
   deleteTopics(request: { topics: string[] }): Promise<unknown>;
   listTopics(options?: { includeInternal?: boolean }): Promise<string[]>;
+  /** Throws a topic's error (e.g. UNKNOWN_TOPIC_OR_PARTITION) rather than returning it. */
   describeTopics(request: { topics: string[] }): Promise<CliTopicDescription[]>;
-  fetchTopicOffsets(topic: string): Promise<CliTopicOffsets[]>;
 }
 
 export interface CliProducerConfig {
@@ -84,7 +77,7 @@ export interface CliFetchedMessage {
   offset: number | string;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, Buffer | string | undefined>;
+  headers: Record<string, Buffer | string | null | undefined>;
   timestamp: number | string;
 }
 

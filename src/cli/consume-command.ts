@@ -16,9 +16,9 @@
 
 import { Command, Option } from 'commander';
 import { Errors, RillError } from '../errors.js';
-import type { CliClient, CliConsumer, CliFetchedBatch, CliTopicOffsets, ClientFactory } from './cli-client.js';
+import type { CliClient, CliConsumer, CliFetchedBatch, CliPartitionDescription, ClientFactory } from './cli-client.js';
 import { addClientOptions, clientOptions, type ClientOptions } from './client-options.js';
-import { clientConfig, connectWithin, letGo, topicOffsets } from './broker-session.js';
+import { clientConfig, connectWithin, letGo, topicPartitions } from './broker-session.js';
 import { action } from './fail.js';
 import { formatMessage, MESSAGE_FORMATS, type MessageFormat } from './message-format.js';
 import { checkTopicName, parsePartition, parsePositiveInt, parseStartOffset, type StartOffset } from './option-parsers.js';
@@ -124,12 +124,17 @@ export interface PartitionPlan {
 }
 
 /** Resolves the start offset of each partition read, and checks a numeric one against its range. */
-export function planPartitions(topic: string, offsets: CliTopicOffsets[], settings: Pick<ConsumeSettings, 'partition' | 'start'>): PartitionPlan[] {
-  const chosen = offsets.filter((o) => settings.partition === undefined || o.partition === settings.partition);
+export function planPartitions(
+  topic: string,
+  partitions: Pick<CliPartitionDescription, 'partition' | 'logStartOffset' | 'highWatermark'>[],
+  settings: Pick<ConsumeSettings, 'partition' | 'start'>,
+): PartitionPlan[] {
+  const chosen = partitions.filter((o) => settings.partition === undefined || o.partition === settings.partition);
   return chosen
     .map((o) => {
-      const low = Number(o.low);
-      const high = Number(o.high);
+      // Consumers see up to the high watermark; on one node it is the log end.
+      const low = o.logStartOffset;
+      const high = o.highWatermark;
       const start = settings.start === 'earliest' ? low : settings.start === 'latest' ? high : settings.start;
       if (start < low || start > high) {
         throw new RillError(Errors.OFFSET_OUT_OF_RANGE, `Offset ${start} is outside partition ${o.partition} of ${topic}, which holds ${low}..${high}`, {
@@ -149,7 +154,7 @@ export async function consume(client: CliClient, settings: ConsumeSettings, opti
   const consumer = client.consumer({ maxWaitMs: Math.min(MAX_WAIT_MS, options.timeoutMs) });
   try {
     await connectWithin(admin, options);
-    const plans = planPartitions(settings.topic, await topicOffsets(admin, settings.topic, options, settings.partition), settings);
+    const plans = planPartitions(settings.topic, await topicPartitions(admin, settings.topic, options, settings.partition), settings);
     const pending = new Map(plans.filter((p) => settings.follow || p.start < p.end).map((p) => [p.partition, p]));
     if (pending.size === 0) return 0;
     await connectWithin(consumer, options);

@@ -20,7 +20,7 @@ export interface ConsumedMessage {
   timestamp: number | bigint | string;
   key: Uint8Array | null;
   value: Uint8Array | null;
-  headers: Record<string, Uint8Array | string | undefined>;
+  headers: Record<string, Uint8Array | string | null | undefined>;
 }
 
 export interface JsonMessage {
@@ -29,7 +29,7 @@ export interface JsonMessage {
   offset: number;
   timestamp: number;
   key: string | null;
-  headers: Record<string, string>;
+  headers: Record<string, string | null>;
   value: string | null;
 }
 
@@ -42,9 +42,9 @@ export function formatMessage(format: MessageFormat, message: ConsumedMessage): 
 }
 
 export function toJson(message: ConsumedMessage): JsonMessage {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string | null> = {};
   for (const [name, value] of Object.entries(message.headers)) {
-    if (value !== undefined) headers[name] = text(value);
+    if (value !== undefined) headers[name] = value === null ? null : text(value);
   }
   return {
     topic: message.topic,

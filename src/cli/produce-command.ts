@@ -19,7 +19,7 @@ import { Command, Option } from 'commander';
 import { Errors, RillError, errorSpecByCode } from '../errors.js';
 import type { CliClient, CliProducer, ClientFactory } from './cli-client.js';
 import { addClientOptions, clientOptions, type ClientOptions } from './client-options.js';
-import { clientConfig, connectWithin, letGo, topicOffsets } from './broker-session.js';
+import { clientConfig, connectWithin, letGo, topicPartitions } from './broker-session.js';
 import { BatchSender, type OutgoingMessage } from './batch-sender.js';
 import { withDeadline } from './deadline.js';
 import { action, describeError, EXIT_USAGE } from './fail.js';
@@ -132,7 +132,7 @@ export async function produce(client: CliClient, settings: ProduceSettings, inpu
   });
   try {
     await connectWithin(admin, options);
-    await topicOffsets(admin, settings.topic, options, settings.partition);
+    await topicPartitions(admin, settings.topic, options, settings.partition);
     await connectWithin(producer, options);
     if (input.mode === 'load') progress = new LoadProgress({ total: input.count, stream: stderr });
     try {

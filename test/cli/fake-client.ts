@@ -142,9 +142,6 @@ class FakeAdmin implements CliAdmin {
       };
     });
   }
-  async fetchTopicOffsets(name: string) {
-    return this.broker.topic(name).partitions.map((log, partition) => ({ partition, offset: log.length, low: 0, high: log.length }));
-  }
 }
 
 class FakeProducer implements CliProducer {

@@ -8,7 +8,7 @@ const message: ConsumedMessage = {
   timestamp: 1_700_000_000_123n,
   key: Buffer.from('user-1'),
   value: Buffer.from('{"item":42}'),
-  headers: { source: Buffer.from('cli'), trace: 'abc', gone: undefined },
+  headers: { source: Buffer.from('cli'), trace: 'abc', empty: null, gone: undefined },
 };
 
 describe('message output formats', () => {
@@ -29,7 +29,7 @@ describe('message output formats', () => {
       offset: 41,
       timestamp: 1_700_000_000_123,
       key: 'user-1',
-      headers: { source: 'cli', trace: 'abc' },
+      headers: { source: 'cli', trace: 'abc', empty: null },
       value: '{"item":42}',
     });
   });
