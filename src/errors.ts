@@ -32,6 +32,7 @@ export const Errors = Object.freeze({
   NOT_LEADER_OR_FOLLOWER: spec(6, 'NOT_LEADER_OR_FOLLOWER', 421, true, 'This server is not the leader of the partition'),
   REQUEST_TIMED_OUT: spec(7, 'REQUEST_TIMED_OUT', 504, true, 'The request timed out'),
   MESSAGE_TOO_LARGE: spec(10, 'MESSAGE_TOO_LARGE', 413, false, 'The record batch is larger than the maximum allowed'),
+  NETWORK_EXCEPTION: spec(13, 'NETWORK_EXCEPTION', 503, true, 'The connection to the broker failed or was lost before a response was received'),
   INVALID_TOPIC_EXCEPTION: spec(17, 'INVALID_TOPIC_EXCEPTION', 400, false, 'The topic name is invalid'),
   NOT_ENOUGH_REPLICAS: spec(19, 'NOT_ENOUGH_REPLICAS', 503, true, 'Fewer in-sync replicas than min.insync.replicas'),
   UNSUPPORTED_VERSION: spec(35, 'UNSUPPORTED_VERSION', 400, false, 'The API or API version is not supported by this server'),
@@ -49,6 +50,8 @@ export const Errors = Object.freeze({
   LOG_CLOSED: spec(1000, 'LOG_CLOSED', 503, true, 'The partition log is closed'),
   LOG_TRUNCATED: spec(1001, 'LOG_TRUNCATED', 503, true, 'The records were truncated away before they became durable'),
   FRAME_TOO_LARGE: spec(1002, 'FRAME_TOO_LARGE', 413, false, 'The protocol frame is larger than max.frame.bytes'),
+  // Raised by the client itself, never sent by a broker.
+  CLIENT_DISCONNECTED: spec(1003, 'CLIENT_DISCONNECTED', 503, false, 'The client is not connected: connect() it first, or it was disconnected'),
 });
 
 export type ErrorType = keyof typeof Errors;
