@@ -103,10 +103,14 @@ class FdatasyncWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override { err_ = DoFdatasync(fd_); }
   void OnOK() override {
-    if (err_ == 0) deferred_.Resolve(Env().Undefined());
-    else deferred_.Reject(ErrnoError(Env(), err_, "fdatasync").Value());
+    SettleQuietly([&] {
+      if (err_ == 0) deferred_.Resolve(Env().Undefined());
+      else deferred_.Reject(ErrnoError(Env(), err_, "fdatasync").Value());
+    });
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override {
+    SettleQuietly([&] { deferred_.Reject(e.Value()); });
+  }
 
  private:
   int fd_;

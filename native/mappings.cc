@@ -157,12 +157,14 @@ class PrefaultWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     Unpin();
-    if (err_ == 0) deferred_.Resolve(Env().Undefined());
-    else deferred_.Reject(ErrnoError(Env(), err_, "madvise").Value());
+    SettleQuietly([&] {
+      if (err_ == 0) deferred_.Resolve(Env().Undefined());
+      else deferred_.Reject(ErrnoError(Env(), err_, "madvise").Value());
+    });
   }
   void OnError(const Napi::Error& e) override {
     Unpin();
-    deferred_.Reject(e.Value());
+    SettleQuietly([&] { deferred_.Reject(e.Value()); });
   }
 
  private:

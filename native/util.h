@@ -25,6 +25,18 @@ inline Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
   return error;
 }
 
+// Settles an async worker's promise from its completion callback. That callback also runs while a
+// worker thread is being torn down (its owner died or the pool closed), when JS can no longer run:
+// resolving then throws, and an exception escaping the callback aborts the whole process. Nobody
+// can be waiting on the promise at that point, so the failure is dropped.
+template <typename Settle>
+inline void SettleQuietly(Settle settle) {
+  try {
+    settle();
+  } catch (const Napi::Error&) {
+  }
+}
+
 [[noreturn]] inline void ThrowErrno(Napi::Env env, int err, const char* syscall) {
   throw ErrnoError(env, err, syscall);
 }

@@ -173,3 +173,30 @@ describe('file and mapping calls', () => {
     io.close(fd);
   });
 });
+
+describe('async work and thread teardown', () => {
+  it('survives threads that exit while their prefault and fdatasync work is still running', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'rill-teardown-'));
+    try {
+      const path = join(dir, 'file');
+      writeFileSync(path, Buffer.alloc(8 << 20));
+      const script = new URL('./fixtures/exit-with-work-pending.mjs', import.meta.url);
+      for (let i = 0; i < 20; i++) {
+        const worker = new Worker(script, { workerData: { path } });
+        const code = await new Promise<number>((resolve, reject) => {
+          worker.once('exit', resolve);
+          worker.once('error', reject);
+        });
+        expect(code).toBe(0);
+      }
+      // Reaching here means the process was not aborted by a completion callback.
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
