@@ -64,8 +64,8 @@ export interface ScanResult {
  * The writer's pages behind the last TAIL_KEPT_MAPPED_BYTES are unmapped from this thread each
  * time it has advanced DROP_BEHIND_STEP_BYTES (see append()).
  */
-const TAIL_KEPT_MAPPED_BYTES = 1024 * 1024;
-const DROP_BEHIND_STEP_BYTES = 4 * 1024 * 1024;
+const TAIL_KEPT_MAPPED_BYTES = 256 * 1024;
+const DROP_BEHIND_STEP_BYTES = 1024 * 1024;
 
 export class Segment {
   readonly baseOffset: number;

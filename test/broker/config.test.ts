@@ -18,7 +18,7 @@ describe('broker configuration', () => {
       clusterPort: 9440,
       nodeId: 1,
       workers: availableParallelism(),
-      maxFrameBytes: 4 * 1024 * 1024,
+      maxFrameBytes: 2 * 1024 * 1024,
       logLevel: 'info',
       defaultPartitions: 1,
     });
