@@ -39,6 +39,8 @@ export interface ConsumerConfig {
   maxBytesPerPartition?: number;
   /** Bytes fetched ahead of the application at most. Default 32 MiB. */
   maxPrefetchBytes?: number;
+  /** Fetches in flight per broker; its partitions are spread over them. Default 8. */
+  maxInFlightFetches?: number;
   /** Where a partition assigned without an offset starts: true = earliest. Default false (latest). */
   fromBeginning?: boolean;
   /** What an out-of-range offset does: reset to 'earliest' or 'latest', or 'none' (an error). Default 'none'. */
@@ -117,6 +119,7 @@ export class Consumer extends EventEmitter {
     const maxBytesPerPartition = config.maxBytesPerPartition ?? 1024 * 1024;
     const maxPrefetchBytes = config.maxPrefetchBytes ?? 32 * 1024 * 1024;
     const autoOffsetReset = config.autoOffsetReset ?? 'none';
+    const maxInFlightFetches = config.maxInFlightFetches ?? 8;
     // The response must fit this side's frame limit: leave room for the head and the header.
     const headroom = 64 * 1024;
     const maxBytes = Math.min(config.maxBytes ?? 8 * 1024 * 1024, defaults.maxFrameBytes - headroom);
@@ -126,6 +129,7 @@ export class Consumer extends EventEmitter {
       ['maxBytes', maxBytes, 1],
       ['maxBytesPerPartition', maxBytesPerPartition, 1],
       ['maxPrefetchBytes', maxPrefetchBytes, 1],
+      ['maxInFlightFetches', maxInFlightFetches, 1],
     ] as const) {
       if (!Number.isSafeInteger(value) || value < min || value > 0x7fff_ffff) throw new RillError(Errors.INVALID_CONFIG, `${name} must be an integer in [${min}, 2^31-1], got ${value}`);
     }
@@ -138,6 +142,7 @@ export class Consumer extends EventEmitter {
       maxBytes,
       maxBytesPerPartition,
       maxPrefetchBytes,
+      maxInFlightFetches,
       autoOffsetReset,
       requestTimeoutMs: defaults.requestTimeoutMs,
       partitions: () => this.states.values(),

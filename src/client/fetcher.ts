@@ -66,6 +66,8 @@ export interface FetcherOptions {
   maxBytes: number;
   maxBytesPerPartition: number;
   maxPrefetchBytes: number;
+  /** Fetches in flight per broker at most; a leader's partitions are spread over them. */
+  maxInFlightFetches: number;
   autoOffsetReset: OffsetReset | 'none';
   requestTimeoutMs: number;
   /** The assigned partitions. */
@@ -83,6 +85,10 @@ export class Fetcher {
   private running = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryTimerAt = 0;
+  /** Fetches in flight per leader. */
+  private readonly inFlight = new Map<number, number>();
+  /** Bytes the fetches in flight may bring back (their maxBytes), counted against maxPrefetchBytes. */
+  private reservedBytes = 0;
 
   constructor(options: FetcherOptions) {
     this.options = options;
@@ -113,7 +119,7 @@ export class Fetcher {
     const now = Date.now();
     const toResolve: PartitionState[] = [];
     const byLeader = new Map<number, PartitionState[]>();
-    const room = maxPrefetchBytes - this.options.prefetchedBytes();
+    let room = maxPrefetchBytes - this.options.prefetchedBytes() - this.reservedBytes;
     let nextRetry = Infinity;
     for (const state of this.options.partitions()) {
       if (state.paused || state.error !== null) continue;
@@ -137,7 +143,18 @@ export class Fetcher {
       group.push(state);
     }
     if (toResolve.length > 0) this.resolvePositions(toResolve);
-    for (const [leader, states] of byLeader) this.fetch(leader, states, room);
+    const { maxBytes, maxBytesPerPartition, maxInFlightFetches } = this.options;
+    for (const [leader, states] of byLeader) {
+      // Spread the leader's partitions over the fetches it may still have in flight: several
+      // fetches keep the broker busy while one answer crosses the network or the application.
+      const fetches = Math.min(states.length, maxInFlightFetches - (this.inFlight.get(leader) ?? 0));
+      for (let f = 0; f < fetches && room > 0; f++) {
+        const group = states.filter((_, i) => i % fetches === f);
+        const bytes = Math.max(1, Math.min(maxBytes, group.length * maxBytesPerPartition, room));
+        room -= bytes;
+        this.fetch(leader, group, bytes);
+      }
+    }
     if (nextRetry !== Infinity) this.armRetry(nextRetry, now);
   };
 
@@ -151,8 +168,8 @@ export class Fetcher {
     }, Math.max(0, at - now));
   }
 
-  private fetch(leader: number, states: PartitionState[], room: number): void {
-    const { cluster, maxWaitMs, minBytes, maxBytes, maxBytesPerPartition, requestTimeoutMs } = this.options;
+  private fetch(leader: number, states: PartitionState[], bytes: number): void {
+    const { cluster, maxWaitMs, minBytes, maxBytesPerPartition, requestTimeoutMs } = this.options;
     const connection = cluster.readyConnection(leader);
     if (connection === undefined) {
       for (const state of states) state.fetchingEpoch = state.epoch;
@@ -176,8 +193,12 @@ export class Fetcher {
       epochs.push(state.epoch);
       partitions.push({ topic: state.topic, partition: state.partition, offset: state.position!, maxBytes: maxBytesPerPartition });
     }
-    const header = { partitions, maxWaitMs, minBytes, maxBytes: Math.max(1, Math.min(maxBytes, room)) };
+    const header = { partitions, maxWaitMs, minBytes, maxBytes: bytes };
+    this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
+    this.reservedBytes += bytes;
     connection.send(ApiKeys.Fetch, header, undefined, requestTimeoutMs + maxWaitMs, (error, response) => {
+      this.inFlight.set(leader, this.inFlight.get(leader)! - 1);
+      this.reservedBytes -= bytes;
       this.release(states, epochs);
       if (!this.running) return;
       if (error !== null) {

@@ -119,6 +119,13 @@ export function recordBodySize(offsetDelta: number, timestampDelta: number, keyL
  * Bytes a record takes in a batch, its length prefix included. Used to check a record against the
  * largest batch a broker takes before it is queued.
  */
+/**
+ * The most a batch's first record adds to its key, value and header bytes: its length varint (5),
+ * attributes (1), timestamp and offset deltas of 0 (1 each), and the key and value length varints
+ * (5 each).
+ */
+export const MAX_RECORD_FRAMING_BYTES = 18;
+
 export function recordSize(offsetDelta: number, timestampDelta: number, keyLength: number, valueLength: number, headerBytes: number): number {
   const body = recordBodySize(offsetDelta, timestampDelta, keyLength, valueLength, headerBytes);
   return varintSize(body) + body;

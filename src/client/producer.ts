@@ -28,7 +28,7 @@ import { RillDisconnectedError, RillTimeoutError, errorFromCode } from './errors
 import { MAX_IN_FLIGHT_IDEMPOTENT, bumpRequest, sameIdentity, type ProducerIdentity } from './idempotence.js';
 import { type ClientLogger } from './logger.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
-import { BATCH_OVERHEAD, headersSize, payloadLength, recordSize, type Payload } from './producer-batch.js';
+import { BATCH_OVERHEAD, MAX_RECORD_FRAMING_BYTES, headersSize, payloadLength, recordSize, type Payload } from './producer-batch.js';
 import { RecordAccumulator } from './record-accumulator.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
 import { Sender } from './sender.js';
@@ -324,17 +324,11 @@ export class Producer {
       return Appended.Yes;
     }
 
-    const accumulator = this.accumulator;
-    let queue = accumulator.queue(topic, partition);
-    if (accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes)) return Appended.Yes;
-    if (sticky) {
-      // KIP-480: the sticky partition needs a new batch, so move to another partition.
-      partition = this.sticky.onNewBatch(topic, numPartitions, partition);
-      queue = accumulator.queue(topic, partition);
-      if (accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes)) return Appended.Yes;
-    }
+    // A message no Produce frame can carry fails alone, before it touches (and closes) an open batch.
+    // The exact size is worked out only for messages near the limit.
     const limit = this.maxBatchBytes(topic);
-    const firstRecordBytes = BATCH_OVERHEAD + recordSize(0, 0, keyLength, valueLength, headerBytes);
+    const payloadBytes = Math.max(0, keyLength) + Math.max(0, valueLength) + headerBytes;
+    const firstRecordBytes = payloadBytes + MAX_RECORD_FRAMING_BYTES + BATCH_OVERHEAD < limit ? 0 : BATCH_OVERHEAD + recordSize(0, 0, keyLength, valueLength, headerBytes);
     if (firstRecordBytes > limit) {
       result.fail(
         new RillError(Errors.MESSAGE_TOO_LARGE, `a message of ${firstRecordBytes} bytes (as a batch) for ${topic} exceeds the ${limit} bytes a Produce to the broker can carry`, {
@@ -345,7 +339,18 @@ export class Producer {
       );
       return Appended.Yes;
     }
-    if (!accumulator.openBatch(queue, acks, firstRecordBytes, limit)) return Appended.Blocked;
+
+    const accumulator = this.accumulator;
+    let queue = accumulator.queue(topic, partition);
+    if (accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes)) return Appended.Yes;
+    if (sticky) {
+      // KIP-480: the sticky partition needs a new batch, so move to another partition.
+      partition = this.sticky.onNewBatch(topic, numPartitions, partition);
+      queue = accumulator.queue(topic, partition);
+      if (accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes)) return Appended.Yes;
+    }
+    const firstBytes = firstRecordBytes > 0 ? firstRecordBytes : BATCH_OVERHEAD + recordSize(0, 0, keyLength, valueLength, headerBytes);
+    if (!accumulator.openBatch(queue, acks, firstBytes, limit)) return Appended.Blocked;
     accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes);
     return Appended.Yes;
   }

@@ -104,7 +104,11 @@ export class RecordAccumulator {
     this.wake();
   }
 
-  /** Appends to the partition's open batch if it has room and the same acks; false otherwise. */
+  /**
+   * Appends to the partition's open batch if it has room and the same acks. Otherwise the open
+   * batch (full, or of other acks) is closed, so it goes out now rather than after lingerMs, and
+   * the answer is false: the caller opens a new batch, here or on another partition.
+   */
   tryAppend(
     queue: PartitionQueue,
     acks: 0 | 1,
@@ -118,7 +122,11 @@ export class RecordAccumulator {
     headerBytes: number,
   ): boolean {
     const open = queue.open;
-    return open !== null && open.acks === acks && open.tryAppend(owner, timestamp, key, keyLength, value, valueLength, headers, headerBytes);
+    if (open === null) return false;
+    if (open.acks === acks && open.tryAppend(owner, timestamp, key, keyLength, value, valueLength, headers, headerBytes)) return true;
+    queue.close();
+    this.markDirty(queue);
+    return false;
   }
 
   /**
