@@ -49,6 +49,8 @@ export interface CliAdmin {
   listTopics(options?: { includeInternal?: boolean }): Promise<string[]>;
   /** Throws a topic's error (e.g. UNKNOWN_TOPIC_OR_PARTITION) rather than returning it. */
   describeTopics(request: { topics: string[] }): Promise<CliTopicDescription[]>;
+  /** Each partition's first (low) and next (high) offset, by ListOffsets. */
+  fetchTopicOffsets(topic: string): Promise<{ partition: number; low: number; high: number }[]>;
 }
 
 export interface CliProducerConfig {

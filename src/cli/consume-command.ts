@@ -16,7 +16,8 @@
 
 import { Command, Option } from 'commander';
 import { Errors, RillError } from '../errors.js';
-import type { CliClient, CliConsumer, CliFetchedBatch, CliPartitionDescription, ClientFactory } from './cli-client.js';
+import type { CliClient, CliConsumer, CliFetchedBatch, ClientFactory } from './cli-client.js';
+import { withDeadline } from './deadline.js';
 import { addClientOptions, clientOptions, type ClientOptions } from './client-options.js';
 import { clientConfig, connectWithin, letGo, topicPartitions } from './broker-session.js';
 import { action } from './fail.js';
@@ -126,15 +127,13 @@ export interface PartitionPlan {
 /** Resolves the start offset of each partition read, and checks a numeric one against its range. */
 export function planPartitions(
   topic: string,
-  partitions: Pick<CliPartitionDescription, 'partition' | 'logStartOffset' | 'highWatermark'>[],
+  offsets: { partition: number; low: number; high: number }[],
   settings: Pick<ConsumeSettings, 'partition' | 'start'>,
 ): PartitionPlan[] {
-  const chosen = partitions.filter((o) => settings.partition === undefined || o.partition === settings.partition);
+  const chosen = offsets.filter((o) => settings.partition === undefined || o.partition === settings.partition);
   return chosen
     .map((o) => {
-      // Consumers see up to the high watermark; on one node it is the log end.
-      const low = o.logStartOffset;
-      const high = o.highWatermark;
+      const { low, high } = o;
       const start = settings.start === 'earliest' ? low : settings.start === 'latest' ? high : settings.start;
       if (start < low || start > high) {
         throw new RillError(Errors.OFFSET_OUT_OF_RANGE, `Offset ${start} is outside partition ${o.partition} of ${topic}, which holds ${low}..${high}`, {
@@ -154,7 +153,12 @@ export async function consume(client: CliClient, settings: ConsumeSettings, opti
   const consumer = client.consumer({ maxWaitMs: Math.min(MAX_WAIT_MS, options.timeoutMs) });
   try {
     await connectWithin(admin, options);
-    const plans = planPartitions(settings.topic, await topicPartitions(admin, settings.topic, options, settings.partition), settings);
+    // Describe first: it fails at once for an unknown topic or partition. ListOffsets then gives
+    // the start and end offsets to plan with (and, as a side effect the consumer relies on, puts
+    // the topic's leaders into the client's metadata: see the report on client gaps).
+    await topicPartitions(admin, settings.topic, options, settings.partition);
+    const offsets = await withDeadline(admin.fetchTopicOffsets(settings.topic), options.timeoutMs, `the broker did not answer for topic ${settings.topic}`);
+    const plans = planPartitions(settings.topic, offsets, settings);
     const pending = new Map(plans.filter((p) => settings.follow || p.start < p.end).map((p) => [p.partition, p]));
     if (pending.size === 0) return 0;
     await connectWithin(consumer, options);

@@ -39,15 +39,16 @@ export class LoadProgress {
   private readonly bar: SingleBar | undefined;
   private readonly now: () => number;
   private readonly startedAt: number;
-  private windowStart: number;
-  private windowMessages = 0;
+  /** (time, messages) at each acknowledgement of about the last RATE_WINDOW_MS, oldest first. */
+  private readonly samples: { at: number; messages: number }[];
   private rate = 0;
   private messages = 0;
   private bytes = 0;
 
   constructor(private readonly options: LoadProgressOptions) {
     this.now = options.now ?? (() => performance.now());
-    this.startedAt = this.windowStart = this.now();
+    this.startedAt = this.now();
+    this.samples = [{ at: this.startedAt, messages: 0 }];
     if (options.stream.isTTY === true) {
       this.bar = new SingleBar({
         stream: options.stream,
@@ -70,14 +71,12 @@ export class LoadProgress {
     this.messages += messages;
     this.bytes += bytes;
     const now = this.now();
-    if (now - this.windowStart >= RATE_WINDOW_MS) {
-      this.rate = ((this.messages - this.windowMessages) * 1000) / (now - this.windowStart);
-      this.windowStart = now;
-      this.windowMessages = this.messages;
-    } else if (this.rate === 0 && now > this.startedAt) {
-      // Before the first full window, the rate since the start.
-      this.rate = (this.messages * 1000) / (now - this.startedAt);
-    }
+    // A sliding window: measure from the latest sample at least RATE_WINDOW_MS old (before the
+    // first second, from the start).
+    this.samples.push({ at: now, messages: this.messages });
+    while (this.samples.length > 2 && this.samples[1].at <= now - RATE_WINDOW_MS) this.samples.shift();
+    const from = this.samples[0];
+    if (now > from.at) this.rate = ((this.messages - from.messages) * 1000) / (now - from.at);
     this.bar?.update(this.messages, { rate: this.rate.toFixed(0) });
   }
 

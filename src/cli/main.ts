@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-// The `rill` command line. Main thread.
+// The `rill` command line: the package's bin. Main thread.
 
-import { Command } from 'commander';
-import { startCommand } from './start-command.js';
+import { Rill } from '../client/index.js';
+import { createProgram } from './program.js';
 
-const program = new Command('rill').description('Rill: a persistent, partitioned message broker').version('0.1.0');
-program.addCommand(startCommand());
-await program.parseAsync(process.argv);
+await createProgram((config) => new Rill(config)).parseAsync(process.argv);

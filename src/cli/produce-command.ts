@@ -13,7 +13,7 @@
 // code is 0 only when the broker acknowledged every one (with --acks 0, when every one was sent).
 // On the first failure it stops, says how many were acknowledged, and exits 1.
 
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { randomFillSync } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { Errors, RillError, errorSpecByCode } from '../errors.js';
@@ -90,7 +90,7 @@ Examples:
   command.action(
     action(async (topic: string, flags: ProduceFlags) => {
       const settings = produceSettings(command, topic, flags);
-      const input = produceInput(command, flags);
+      const input = await produceInput(command, flags);
       const client = connect(clientConfig(clientOptions(command)));
       await produce(client, settings, input, clientOptions(command));
     }),
@@ -113,11 +113,13 @@ function produceSettings(command: Command, topic: string, flags: ProduceFlags): 
   };
 }
 
-function produceInput(command: Command, flags: ProduceFlags): ProduceInput {
+async function produceInput(command: Command, flags: ProduceFlags): Promise<ProduceInput> {
   if (flags.size !== undefined && flags.count === undefined) command.error("error: option '--size <bytes>' goes with --count <n>", { exitCode: EXIT_USAGE });
   if (flags.count !== undefined) return { mode: 'load', count: flags.count, size: flags.size ?? DEFAULT_LOAD_MESSAGE_BYTES };
   if (flags.value !== undefined) return { mode: 'single', value: Buffer.from(flags.value) };
-  if (flags.file !== undefined) return { mode: 'lines', input: createReadStream(flags.file) };
+  // Opened now, before connecting: a wrong path fails first, as ENOENT, and the stream has no open
+  // error to raise later, before anything listens to it.
+  if (flags.file !== undefined) return { mode: 'lines', input: (await open(flags.file)).createReadStream() };
   if (process.stdin.isTTY) process.stderr.write('Type messages, one per line; end with Ctrl-D.\n');
   return { mode: 'lines', input: process.stdin };
 }

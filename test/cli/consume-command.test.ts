@@ -120,8 +120,8 @@ describe('rill consume', () => {
 
   it('plans start and end offsets per partition', () => {
     const offsets = [
-      { partition: 1, logStartOffset: 5, highWatermark: 20 },
-      { partition: 0, logStartOffset: 0, highWatermark: 10 },
+      { partition: 1, low: 5, high: 20 },
+      { partition: 0, low: 0, high: 10 },
     ];
     expect(planPartitions('t', offsets, { start: 'earliest' })).toEqual([
       { partition: 0, start: 0, end: 10 },

@@ -142,6 +142,10 @@ class FakeAdmin implements CliAdmin {
       };
     });
   }
+
+  async fetchTopicOffsets(name: string) {
+    return this.broker.topic(name).partitions.map((log, partition) => ({ partition, low: 0, high: log.length }));
+  }
 }
 
 class FakeProducer implements CliProducer {

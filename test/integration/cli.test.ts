@@ -2,7 +2,7 @@
 // (`node --import tsx src/cli/main.ts ...`), as a user would run it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -161,6 +161,21 @@ describe('rill CLI against a broker', () => {
     expect(sample.every((value) => /^[A-Z]{256}$/.test(value))).toBe(true);
   });
 
+  it.skipIf(!hasScript())('draws a progress bar with the live rate when stderr is a terminal', async () => {
+    await ok(['topics', 'create', 'load-tty']);
+    // script(1) gives the command a pseudo-terminal; its output is what the terminal showed.
+    const command = [process.execPath, '--import', 'tsx', cli, 'produce', 'load-tty', '--count', '50000', '--size', '100', '--brokers', brokers].map((a) => `'${a}'`).join(' ');
+    const shell = spawn('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(shell);
+    let screen = '';
+    shell.stdout!.on('data', (chunk) => (screen += chunk));
+    const { code } = await waitForExit(shell);
+    children.delete(shell);
+    expect(code, screen).toBe(0);
+    expect(screen).toMatch(/producing \[[=-]+\] \d+% \| \d+\/50000 msgs \| \d+ msgs\/s/);
+    expect(screen).toMatch(/50000 messages in \d+\.\d\d s: \d+\.\d msgs\/s, \d+\.\d\d MB\/s/);
+  });
+
   it('prints JSON lines with key, headers, value, offset and timestamp', async () => {
     await ok(['topics', 'create', 'json']);
     const before = Date.now();
@@ -225,21 +240,32 @@ describe('rill CLI against a broker', () => {
 
   it('fails on one line, within --timeout-ms, when no broker listens', async () => {
     const port = await closedPort();
-    for (const args of [['topics', 'list'], ['produce', 'x', '--value', 'v'], ['consume', 'x', '--from-beginning']]) {
-      const run = await rill([...args, '--brokers', `127.0.0.1:${port}`, '--timeout-ms', '2000']);
+    const commands = [['topics', 'list'], ['produce', 'x', '--value', 'v'], ['consume', 'x', '--from-beginning']];
+    const runs = await Promise.all(commands.map((args) => rill([...args, '--brokers', `127.0.0.1:${port}`, '--timeout-ms', '2000'])));
+    for (const run of runs) {
       expectOneLineError(run, /(NETWORK_EXCEPTION|ECONNREFUSED|REQUEST_TIMED_OUT)/);
       expect(run.stderr).toContain(`127.0.0.1:${port}`);
+      // The deadline plus the time to start node and tsx, generously; the watchdog is RUN_LIMIT_MS.
+      expect(run.ms).toBeLessThan(2000 + 20_000);
     }
   });
 
   it('refuses an invalid topic name and an unknown topic with a clear error', async () => {
-    expectOneLineError(await rill(['topics', 'create', 'bad/name']), /^rill: error: INVALID_TOPIC_EXCEPTION: Topic name "bad\/name" may contain only ASCII letters, digits, "\.", "_" and "-"$/);
-    expectOneLineError(await rill(['produce', 'no such topic', '--value', 'x']), /INVALID_TOPIC_EXCEPTION/);
-    expectOneLineError(await rill(['consume', 'never-created', '--from-beginning']), /^rill: error: UNKNOWN_TOPIC_OR_PARTITION: /);
-    expectOneLineError(await rill(['produce', 'never-created', '--value', 'x']), /^rill: error: UNKNOWN_TOPIC_OR_PARTITION: /);
-    expectOneLineError(await rill(['topics', 'create', 'p0', '--partitions', '0']), /argument '0' is invalid/);
+    const cases: [string[], RegExp][] = [
+      [['topics', 'create', 'bad/name'], /^rill: error: INVALID_TOPIC_EXCEPTION: Topic name "bad\/name" may contain only ASCII letters, digits, "\.", "_" and "-"$/],
+      [['produce', 'no such topic', '--value', 'x'], /INVALID_TOPIC_EXCEPTION/],
+      [['consume', 'never-created', '--from-beginning'], /^rill: error: UNKNOWN_TOPIC_OR_PARTITION: /],
+      [['produce', 'never-created', '--value', 'x'], /^rill: error: UNKNOWN_TOPIC_OR_PARTITION: /],
+      [['topics', 'create', 'p0', '--partitions', '0'], /argument '0' is invalid/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => rill(args)));
+    for (const [i, [, pattern]] of cases.entries()) expectOneLineError(runs[i], pattern);
   });
 });
+
+function hasScript(): boolean {
+  return spawnSync('script', ['--version']).status === 0;
+}
 
 /** A port nothing listens on: one the OS just gave out and took back. */
 async function closedPort(): Promise<number> {
