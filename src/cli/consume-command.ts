@@ -154,8 +154,7 @@ export async function consume(client: CliClient, settings: ConsumeSettings, opti
   try {
     await connectWithin(admin, options);
     // Describe first: it fails at once for an unknown topic or partition. ListOffsets then gives
-    // the start and end offsets to plan with (and, as a side effect the consumer relies on, puts
-    // the topic's leaders into the client's metadata: see the report on client gaps).
+    // the start and end offsets to plan with.
     await topicPartitions(admin, settings.topic, options, settings.partition);
     const offsets = await withDeadline(admin.fetchTopicOffsets(settings.topic), options.timeoutMs, `the broker did not answer for topic ${settings.topic}`);
     const plans = planPartitions(settings.topic, offsets, settings);

@@ -154,6 +154,20 @@ export class Cluster {
     return this.topics.get(topic)?.partitions[partition]?.leader ?? -1;
   }
 
+  /**
+   * Why leaderOf() answers -1, as the error a request for the partition fails with: the topic or
+   * partition is gone (or was never there) in the last metadata, or the partition has no leader.
+   */
+  noLeaderError(topic: string, partition: number): RillError {
+    const info = this.topics.get(topic);
+    const details = { topic, partition };
+    if (info !== undefined && (info.errorCode === Errors.UNKNOWN_TOPIC_OR_PARTITION.code || (info.errorCode === 0 && info.partitions[partition] === undefined))) {
+      return new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} does not exist`, details);
+    }
+    const code = info?.partitions[partition]?.errorCode || info?.errorCode || Errors.LEADER_NOT_AVAILABLE.code;
+    return new RillError(errorSpecByCode(code), `no leader known for ${topic}-${partition}`, details);
+  }
+
   /** Keeps `topics` in the metadata refreshed from now on. */
   addInterest(topics: Iterable<string>): void {
     for (const topic of topics) this.interest.add(topic);

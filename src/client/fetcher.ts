@@ -134,7 +134,10 @@ export class Fetcher {
       if (state.fetchingEpoch === state.epoch || room <= 0) continue;
       const leader = cluster.leaderOf(state.topic, state.partition);
       if (leader < 0) {
-        this.backOff([state], new RillError(Errors.LEADER_NOT_AVAILABLE, `no leader known for ${state.topic}-${state.partition}`));
+        // Not in the metadata yet (assigned by number before anyone asked for the topic) or
+        // leaderless: ask for fresh metadata (coalesced), and try again after the backoff.
+        cluster.requestRefresh();
+        this.backOff([state], cluster.noLeaderError(state.topic, state.partition));
         nextRetry = Math.min(nextRetry, state.retryAt);
         continue;
       }

@@ -155,7 +155,7 @@ export class Sender {
     const head = queue.queued[0];
     if (leader < 0) {
       this.cluster.requestRefresh();
-      this.failAttempt(queue, head, new RillError(Errors.LEADER_NOT_AVAILABLE, `no leader known for ${queue.topic}-${queue.partition}`, { topic: queue.topic, partition: queue.partition }));
+      this.failAttempt(queue, head, this.cluster.noLeaderError(queue.topic, queue.partition));
       return;
     }
     queue.waiting = true;

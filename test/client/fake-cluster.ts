@@ -92,6 +92,7 @@ export function fakeCluster(options: FakeClusterOptions = {}): { cluster: Cluste
     release: () => undefined,
     topic: (name: string) => topics.get(name),
     leaderOf: (topic: string, partition: number) => topics.get(topic)?.partitions[partition]?.leader ?? -1,
+    noLeaderError: (topic: string, partition: number) => new RillError(Errors.LEADER_NOT_AVAILABLE, `no leader known for ${topic}-${partition}`),
     readyConnection: () => (connection.isOpen ? connection : undefined),
     connection: async () => {
       if (!connection.isOpen) throw new RillConnectionError('fake broker is down');
