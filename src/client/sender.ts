@@ -213,11 +213,14 @@ export class Sender {
       olderBatchFailed,
     });
     switch (action) {
-      case 'fatal':
-        this.options.onFatal(
-          error instanceof RillProducerFencedError ? error : new RillProducerFencedError(error.message, { topic: queue.topic, partition: queue.partition }),
-        );
+      case 'fatal': {
+        const fenced = error instanceof RillProducerFencedError ? error : new RillProducerFencedError(error.message, { topic: queue.topic, partition: queue.partition });
+        this.options.onFatal(fenced);
+        // onAnswer took this batch out of inFlight, so onFatal's sweep of the queues missed it.
+        batch.fail(fenced);
+        this.options.onSettled(batch);
         return;
+      }
       case 'retry':
       case 'retry-after-reset': {
         // A batch refused only because an older one failed does not spend an attempt.

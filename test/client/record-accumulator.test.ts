@@ -9,18 +9,26 @@ import { BATCH_OVERHEAD, recordSize } from '../../src/client/producer-batch.js';
 import { silentLogger } from '../../src/client/logger.js';
 import { RillConnectionError } from '../../src/client/errors.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { fakeCluster, type FakeConnection } from './fake-cluster.js';
+import { fakeCluster, type FakeConnection, type SentProduce } from './fake-cluster.js';
 
-const producers: Producer[] = [];
+const producers: { producer: Producer; connection: FakeConnection }[] = [];
 afterEach(async () => {
-  for (const p of producers.splice(0)) await p.disconnect().catch(() => undefined);
+  // disconnect() waits for the batches in flight: answer what a failed test left unanswered.
+  for (const { producer, connection } of producers.splice(0)) {
+    const closing = producer.disconnect().catch(() => undefined);
+    while (connection.pending().length > 0) {
+      for (const p of connection.pending()) p.answer({ errorCode: Errors.REQUEST_TIMED_OUT.code });
+      await tick();
+    }
+    await closing;
+  }
 });
 
 async function producerWith(config: ProducerConfig, topics: Record<string, number> = { t: 1 }): Promise<{ producer: Producer; connection: FakeConnection }> {
   const { cluster, connection } = fakeCluster({ topics });
   const producer = new Producer(cluster, config, { retry: { retries: 3, initialRetryTimeMs: 1, maxRetryTimeMs: 5 }, requestTimeoutMs: 30_000, logger: silentLogger });
   await producer.connect();
-  producers.push(producer);
+  producers.push({ producer, connection });
   return { producer, connection };
 }
 
@@ -147,9 +155,11 @@ describe('partitioning', () => {
   it('sticks keyless messages to one partition per batch, moving on when a batch fills', async () => {
     const { producer, connection } = await producerWith({ batchBytes: 1024, lingerMs: 60_000 }, { t: 4 });
     const n = perBatch(1024);
-    const sent = producer.send({ topic: 't', messages: messages(4 * n) });
+    const sent = producer.send({ topic: 't', messages: Array.from({ length: 4 * n }, (_, i) => ({ value: String(i).padStart(100, '0') })) });
     await waitFor(() => connection.produced.length === 3);
-    const full = connection.produced.map((p) => [p.partition, p.batch.recordCount]);
+    // In the order the batches were filled (a partition's batches may leave together).
+    const firstValue = (p: SentProduce) => Number(Buffer.from(p.batch.records[0].value!).toString());
+    const full = [...connection.produced].sort((a, b) => firstValue(a) - firstValue(b)).map((p) => [p.partition, p.batch.recordCount]);
     expect(full.every(([, count]) => count === n)).toBe(true);
     for (let i = 1; i < full.length; i++) expect(full[i][0]).not.toBe(full[i - 1][0]);
     const flushed = producer.flush();
