@@ -39,7 +39,8 @@
 // --quick: 200,000 messages, 1 round, 3 s of latency traffic; --tsx: brokers run the TypeScript
 // sources under tsx, as the integration tests do (tsx alone adds ~45 MiB of RSS); --cpu-prof: brokers
 // run with --cpu-prof (profiles of every thread kept in a temporary directory) and are stopped
-// with SIGTERM so that the profiles get written.
+// with SIGTERM so that the profiles get written; --only=SECTION,...: run only some of produce, sync,
+// latency, partitions, growth, workers, sustained (numbered 1+2+5a, 3, 4, 5b, 5c, 6, 7 above).
 // MB = 10^6 bytes; MB/s counts record-set bytes (RecordBatch v2 as sent and stored).
 // Prints a table to stdout (progress goes to stderr) and writes bench/results/broker.json.
 
@@ -94,7 +95,14 @@ import {
 const argv = process.argv.slice(2);
 const COMPILED = !argv.includes('--tsx');
 const CPU_PROF = argv.includes('--cpu-prof');
-const QUICK = parseOptions(argv.filter((a) => a !== '--tsx' && a !== '--cpu-prof')).quick;
+const SECTIONS = ['produce', 'sync', 'latency', 'partitions', 'growth', 'workers', 'sustained'] as const;
+type Section = (typeof SECTIONS)[number];
+/** --only=latency,sync: run just these sections (default: all). */
+const onlyArg = argv.find((a) => a.startsWith('--only='));
+const ONLY = onlyArg === undefined ? null : new Set(onlyArg.slice('--only='.length).split(','));
+for (const name of ONLY ?? []) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: unknown section ${name} (sections: ${SECTIONS.join(', ')})`);
+const runs = (section: Section): boolean => ONLY === null || ONLY.has(section);
+const QUICK = parseOptions(argv.filter((a) => a !== '--tsx' && a !== '--cpu-prof' && a !== onlyArg)).quick;
 
 const VALUE_BYTES = 100;
 const MESSAGES = QUICK ? 200_000 : 1_000_000;
@@ -253,6 +261,56 @@ function runChild(args: string[]): Promise<string> {
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code}: ${out}`))));
   });
+}
+
+/**
+ * The floor under any cross-process latency here: a plain Node echo server in another process,
+ * pinged with 1,200 bytes every 1 ms over 127.0.0.1 (noDelay), round trips measured for
+ * `seconds`. No broker, no work: what two wake-ups of idle processes on this VM cost.
+ */
+async function echoRoundTrips(seconds: number): Promise<Percentiles> {
+  const echo = `
+    const net = require('node:net');
+    const server = net.createServer((c) => { c.setNoDelay(true); c.on('data', (d) => c.write(d)); });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', echo], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim())));
+      child.once('error', reject);
+    });
+    const { connect } = await import('node:net');
+    const socket = connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const ping = Buffer.alloc(1200, 7);
+    const samples: number[] = [];
+    let received = 0;
+    let answered: () => void = () => undefined;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= ping.length) {
+        received -= ping.length;
+        answered();
+      }
+    });
+    const end = now() + seconds * 1000;
+    while (now() < end) {
+      await sleep(1);
+      const t0 = now();
+      const back = new Promise<void>((resolve) => (answered = resolve));
+      socket.write(ping);
+      await back;
+      samples.push(now() - t0);
+    }
+    socket.destroy();
+    return percentiles(Float64Array.from(samples));
+  } finally {
+    child.kill('SIGKILL');
+  }
 }
 
 /** MB/s a plain Node socket moves over 127.0.0.1 to a Node sink in another process (110 KB writes). */
@@ -1026,14 +1084,14 @@ async function main(): Promise<void> {
 
     // 1, 2, 5a
     const rounds: AsyncRound[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= (runs('produce') ? ROUNDS : 0); round++) {
       const result = await attempt(`produce/consume round ${round}`, () => asyncRound(prepared, round));
       if (result !== null) rounds.push(result);
     }
 
     // 3
     const syncRuns: FlaggedRun[] = [];
-    for (let round = 1; round <= SYNC_ROUNDS; round++) {
+    for (let round = 1; round <= (runs('sync') ? SYNC_ROUNDS : 0); round++) {
       progress(`sync produce round ${round}/${SYNC_ROUNDS}`);
       const result = await attempt(`sync produce round ${round}`, () => produceOnly(prepared, ['--log-flush-mode', 'sync']));
       if (result !== null) syncRuns.push(result);
@@ -1041,22 +1099,23 @@ async function main(): Promise<void> {
 
     // 4
     progress(`end-to-end latency: ${fmtInt(E2E_RATE)} msgs/s for ${E2E_SECONDS} s after ${E2E_WARMUP_MS / 1000} s of warm-up`);
-    const latency = await attempt('end-to-end latency', () => withTimeout(endToEnd(), 'end-to-end latency'));
+    const latency = runs('latency') ? await attempt('end-to-end latency', () => withTimeout(endToEnd(), 'end-to-end latency')) : null;
+    const echo = runs('latency') ? await attempt('echo yardstick', () => echoRoundTrips(E2E_SECONDS)) : null;
 
     // 5b
     progress(`${MANY_TOPICS * MANY_TOPIC_PARTITIONS} partitions`);
-    const many = await attempt('1,000 partitions', () => withTimeout(manyPartitions(), '1,000 partitions'));
+    const many = runs('partitions') ? await attempt('1,000 partitions', () => withTimeout(manyPartitions(), '1,000 partitions')) : null;
 
     // 5c
     progress(`${GROWTH_PARTITIONS} partitions brought past 1 MiB each`);
-    const grown = await attempt('partitions past 1 MiB', () => withTimeout(growth(), 'partitions past 1 MiB'));
+    const grown = runs('growth') ? await attempt('partitions past 1 MiB', () => withTimeout(growth(), 'partitions past 1 MiB')) : null;
 
     // 6
     const workerRuns = new Map<number, FlaggedRun[]>([
       [1, []],
       [2, []],
     ]);
-    for (let round = 1; round <= WORKER_ROUNDS; round++) {
+    for (let round = 1; round <= (runs('workers') ? WORKER_ROUNDS : 0); round++) {
       for (const workers of round % 2 === 1 ? [1, 2] : [2, 1]) {
         progress(`--workers ${workers}, round ${round}/${WORKER_ROUNDS}`);
         const result = await attempt(`--workers ${workers} round ${round}`, () => produceOnly(prepared, ['--workers', String(workers)]));
@@ -1067,7 +1126,7 @@ async function main(): Promise<void> {
     // 7
     const passes = Math.round(SUSTAINED_MESSAGES / MESSAGES);
     progress(`sustained produce: ${fmtInt(passes * MESSAGES)} messages on one broker`);
-    const sustained = await attempt('sustained produce', () => produceOnly(prepared, [], passes));
+    const sustained = runs('sustained') ? await attempt('sustained produce', () => produceOnly(prepared, [], passes)) : null;
 
     const busyAfter = cpuBusyFraction(1000);
     const loadAfter = os.loadavg();
@@ -1083,9 +1142,18 @@ async function main(): Promise<void> {
       return `${label}: ${status}`;
     };
     const failedRow = (name: string): TableRow => ({ name, result: 'FAILED', detail: 'see warnings below' });
+    // A section left out with --only reports nothing rather than FAILED.
+    const missing = (section: Section, ...names: string[]): TableRow[] => (runs(section) ? names.map(failedRow) : []);
 
     if (firstTouch !== null) {
       rows.push({ name: '0. Machine: first touch of fresh memory', result: `${median(firstTouch).toFixed(0)} MB/s`, detail: `256 MiB Buffer.alloc in a child process, 3 runs: ${firstTouch.map((v) => v.toFixed(0)).join(' / ')} MB/s (all kernel time: page faults)` });
+    }
+    if (echo !== null) {
+      rows.push({
+        name: '0. Machine: cross-process echo, 1 ping/ms',
+        result: `p99 ${fmtMs(echo.p99)}`,
+        detail: `a bare Node echo server in another process, 1,200 B every 1 ms over loopback for ${E2E_SECONDS} s (${fmtInt(echo.count)} round trips): p50 ${fmtMs(echo.p50)}, p99.9 ${fmtMs(echo.p999)}, max ${fmtMs(echo.max)}; the floor under 4.`,
+      });
     }
     if (loopback !== null) {
       rows.push({ name: '0. Machine: Node socket over loopback', result: `${median(loopback).toFixed(0)} MB/s`, detail: `110 MB in 110 KB writes to a Node sink process, 3 runs: ${loopback.map((v) => v.toFixed(0)).join(' / ')} MB/s` });
@@ -1153,7 +1221,7 @@ async function main(): Promise<void> {
         ),
       });
     } else {
-      rows.push(failedRow('1. Produce'), failedRow('2. Catch-up consume'));
+      rows.push(...missing('produce', '1. Produce', '2. Catch-up consume'));
     }
 
     if (syncRuns.length > 0) {
@@ -1171,7 +1239,7 @@ async function main(): Promise<void> {
           `VmHWM ${mib(s.memory.vmHWM)}`,
         ),
       });
-    } else rows.push(failedRow('3. Sync produce'));
+    } else rows.push(...missing('sync', '3. Sync produce'));
 
     if (latency !== null) {
       const e = latency.endToEnd;
@@ -1206,7 +1274,7 @@ async function main(): Promise<void> {
         result: `median ${ms3(median(perSecond))}, worst ${ms3(Math.max(...perSecond))}`,
         detail: `by send time, in order: ${perSecond.map((v) => v.toFixed(1)).join(' / ')} ms`,
       });
-    } else rows.push(failedRow('4. End-to-end latency'));
+    } else rows.push(...missing('latency', '4. End-to-end latency'));
 
     if (many !== null) {
       rows.push({
@@ -1220,7 +1288,7 @@ async function main(): Promise<void> {
         target: target('broker VmHWM with 1,000 partitions under light load', many.loaded.vmHWM, TARGET_RSS_MANY, (v) => v <= TARGET_RSS_MANY, `<= ${mib(TARGET_RSS_MANY)}`),
         detail: `${fmtInt(many.load.rate)} msgs/s for ${many.load.seconds} s in batches of ${LIGHT_BATCH}, round-robin over every partition (${fmtInt(many.load.requests)} requests): ${memText(many.loaded)}; ack p50 ${many.load.ack.p50.toFixed(2)} ms, p99 ${many.load.ack.p99.toFixed(2)} ms; ${cpuText(many.load.broker)}; dirtied ${fmtSize(many.diskBytes)}`,
       });
-    } else rows.push(failedRow('5. 1,000 partitions'));
+    } else rows.push(...missing('partitions', '5. 1,000 partitions'));
 
     if (grown !== null) {
       const rssPer = (grown.after.vmRSS - grown.before.vmRSS) / grown.partitions;
@@ -1236,7 +1304,7 @@ async function main(): Promise<void> {
           `at this rate 1,000 such partitions would take ~${fmtSize(rssPer * 1000)} of RSS and ~${fmtSize(diskPer * 1000)} of disk (extrapolated, not measured)`,
         ),
       });
-    } else rows.push(failedRow('5. Partitions past 1 MiB'));
+    } else rows.push(...missing('growth', '5. Partitions past 1 MiB'));
 
     const w1 = workerRuns.get(1)!;
     const w2 = workerRuns.get(2)!;
@@ -1245,7 +1313,7 @@ async function main(): Promise<void> {
       [2, w2],
     ] as const) {
       if (runs.length === 0) {
-        rows.push(failedRow(`6. Produce, --workers ${workers}`));
+        rows.push(...missing('workers', `6. Produce, --workers ${workers}`));
         continue;
       }
       const r = medianBy(runs, (x) => x.produce.msgsPerSec).produce;
@@ -1269,7 +1337,7 @@ async function main(): Promise<void> {
         result: `${rate(s.msgsPerSec)}, ${s.mbps.toFixed(1)} MB/s`,
         detail: `${fmtSize(s.bytes)} in ${fmtMs(s.ms)}; each successive 1M messages took ${marks.map((m) => fmtMs(m)).join(', ')}; ${cpuText(s.broker, s.clientCpuSeconds, s.otherCpuSeconds)}; dirtied ${fmtSize(s.diskWriteBytes)} (${(s.diskWriteBytes / s.bytes).toFixed(1)}x); ${memText(s.memory)}`,
       });
-    } else rows.push(failedRow('7. Sustained produce'));
+    } else rows.push(...missing('sustained', '7. Sustained produce'));
 
     const pct = (f: number | null) => (f === null ? 'n/a' : `${(f * 100).toFixed(0)}%`);
     const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
