@@ -24,7 +24,7 @@ import {
   type ListOffsetsMeta,
   type ProduceMeta,
 } from './owner-messages.js';
-import { PartitionHost, type PartitionSpec, type PartitionStatus } from './partition-host.js';
+import { PartitionHost, type DataWait, type PartitionSpec, type PartitionStatus } from './partition-host.js';
 
 export type OwnerTask =
   | AttachTask
@@ -112,15 +112,21 @@ function onRequest(entry: Uint8Array): void {
     }
     case OwnerKind.EndWait:
       // Not answered: the fetch it names answers (now) instead, if it is still waiting.
-      fetchesInFlight.get((message.meta as EndWaitMeta).requestId)?.abort();
+      endFetchWait((message.meta as EndWaitMeta).requestId);
       return;
     default:
       respond(requestId, message.kind, { errorCode: Errors.INVALID_REQUEST.code, message: `unknown owner request kind ${message.kind}` });
   }
 }
 
+/** A fetch in progress: EndWait sets `ended` and cuts its current long poll short. */
+interface FetchInFlight {
+  ended: boolean;
+  wait: DataWait | null;
+}
+
 /** Fetches in progress by request id, so that an EndWait can cut their long poll short. */
-const fetchesInFlight = new Map<number, AbortController>();
+const fetchesInFlight = new Map<number, FetchInFlight>();
 
 /**
  * Reads each partition; if fewer than minBytes came back, waits (up to maxWaitMs) for any of them
@@ -129,26 +135,29 @@ const fetchesInFlight = new Map<number, AbortController>();
  */
 async function fetch(requestId: number, meta: FetchMeta): Promise<FetchPartitionResult[]> {
   const deadline = Date.now() + Math.max(0, meta.maxWaitMs);
-  const endWait = new AbortController();
-  fetchesInFlight.set(requestId, endWait);
+  const inFlight: FetchInFlight = { ended: false, wait: null };
+  fetchesInFlight.set(requestId, inFlight);
   try {
     for (;;) {
       const results = readAll(meta);
       const bytes = results.reduce((sum, r) => sum + r.length, 0);
       const remaining = deadline - Date.now();
-      if (bytes >= Math.max(1, meta.minBytes) || remaining <= 0 || endWait.signal.aborted || results.some((r) => r.errorCode !== 0)) return results;
-      // Wait on every partition; the first to grow, or an EndWait, ends all the waits (no waiter
-      // outlives this round).
-      const waits = new AbortController();
-      const end = () => waits.abort();
-      endWait.signal.addEventListener('abort', end, { once: true });
-      await Promise.race(meta.partitions.map((p) => host.waitForData(p.topic, p.partition, p.offset, remaining, waits.signal)));
-      endWait.signal.removeEventListener('abort', end);
-      waits.abort();
+      if (bytes >= Math.max(1, meta.minBytes) || remaining <= 0 || inFlight.ended || results.some((r) => r.errorCode !== 0)) return results;
+      // The first partition to grow, the deadline or an EndWait ends the wait on all of them.
+      inFlight.wait = host.waitForAny(meta.partitions, remaining);
+      await inFlight.wait.done;
+      inFlight.wait = null;
     }
   } finally {
     fetchesInFlight.delete(requestId);
   }
+}
+
+function endFetchWait(requestId: number): void {
+  const inFlight = fetchesInFlight.get(requestId);
+  if (inFlight === undefined) return;
+  inFlight.ended = true;
+  inFlight.wait?.end();
 }
 
 function readAll(meta: FetchMeta): FetchPartitionResult[] {

@@ -53,6 +53,14 @@ interface Hosted {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** A long poll in progress (waitForAny). */
+export interface DataWait {
+  /** Resolves when the wait is over, for whatever reason. */
+  readonly done: Promise<void>;
+  /** Ends the wait now (idempotent). */
+  end(): void;
+}
+
 export class PartitionHost {
   private readonly partitions = new Map<string, Hosted>();
   private readonly logger: Logger;
@@ -151,23 +159,39 @@ export class PartitionHost {
 
   /**
    * Resolves when the partition holds data at or beyond `offset`, or after `maxWaitMs`, or when
-   * the partition closes, or `signal` aborts — whichever comes first (long poll).
+   * the partition closes — whichever comes first (long poll of one partition).
    */
-  waitForData(topic: string, partition: number, offset: number, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
-    const hosted = this.hosted(topic, partition);
-    if (offset < hosted.log.logEndOffset || maxWaitMs <= 0 || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        hosted.waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, maxWaitMs);
-      hosted.waiters.add(done);
-      // A fetch over several partitions stops waiting on all of them once one has data.
-      signal?.addEventListener('abort', done, { once: true });
-    });
+  waitForData(topic: string, partition: number, offset: number, maxWaitMs: number): Promise<void> {
+    return this.waitForAny([{ topic, partition, offset }], maxWaitMs).done;
+  }
+
+  /**
+   * A long poll over several partitions: `done` resolves once any of them holds data at or beyond
+   * its offset, after `maxWaitMs`, when one closes, or when end() is called — and then no waiter of
+   * it is left registered anywhere. One timer and one callback per partition: a fetch waits many
+   * times a second, so this avoids an AbortController (and the DOMException each abort() builds)
+   * per wait. Throws UNKNOWN_TOPIC_OR_PARTITION for a partition not hosted here.
+   */
+  waitForAny(partitions: readonly { topic: string; partition: number; offset: number }[], maxWaitMs: number): DataWait {
+    const watched = partitions.map((p) => this.hosted(p.topic, p.partition));
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    let ended = false;
+    let timer: NodeJS.Timeout | null = null;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      if (timer !== null) clearTimeout(timer);
+      for (const hosted of watched) hosted.waiters.delete(end);
+      resolve();
+    };
+    if (maxWaitMs <= 0 || watched.some((hosted, i) => partitions[i].offset < hosted.log.logEndOffset)) {
+      end();
+      return { done, end };
+    }
+    for (const hosted of watched) hosted.waiters.add(end);
+    timer = setTimeout(end, maxWaitMs);
+    return { done, end };
   }
 
   /** -2 = earliest, -1 = latest, else the first offset with a timestamp at or after it. */

@@ -67,13 +67,26 @@ describe('PartitionHost', () => {
 
   it('ends every wait of a multi-partition long poll once one partition has data', async () => {
     const { host } = await hostWith(3);
-    const waits = new AbortController();
-    const first = Promise.race([0, 1, 2].map((p) => host.waitForData('orders', p, 0, 60_000, waits.signal)));
+    const wait = host.waitForAny([0, 1, 2].map((partition) => ({ topic: 'orders', partition, offset: 0 })), 60_000);
     expect(host.waiting).toBe(3);
     await host.produce('orders', 1, batchOf(0, 1), 1);
-    await first;
-    waits.abort();
+    await wait.done;
     expect(host.waiting).toBe(0);
+    await host.closeAll();
+  });
+
+  it('ends a multi-partition long poll on end(), and at once when a partition already has data', async () => {
+    const { host } = await hostWith(2);
+    const wait = host.waitForAny([0, 1].map((partition) => ({ topic: 'orders', partition, offset: 0 })), 60_000);
+    expect(host.waiting).toBe(2);
+    wait.end();
+    wait.end(); // idempotent
+    await wait.done;
+    expect(host.waiting).toBe(0);
+    await host.produce('orders', 1, batchOf(0, 1), 1);
+    await host.waitForAny([0, 1].map((partition) => ({ topic: 'orders', partition, offset: 0 })), 60_000).done;
+    expect(host.waiting).toBe(0);
+    expect(() => host.waitForAny([{ topic: 'nope', partition: 0, offset: 0 }], 1000)).toThrow(expect.objectContaining({ type: 'UNKNOWN_TOPIC_OR_PARTITION' }));
     await host.closeAll();
   });
 
