@@ -25,7 +25,7 @@ import { TopicRegistry } from './topic-registry.js';
 
 /**
  * Request rings hold at least two of the largest frames (an entry may take half a ring), rounded
- * up to a power of two: 16 MiB for the default 4 MiB max.frame.bytes. Ring pages count in RSS once
+ * up to a power of two: 4 MiB for the default max.frame.bytes of 2,000,000. Ring pages count in RSS once
  * the ring has cycled through them, so they are no larger than that.
  */
 export function requestRingBytes(maxFrameBytes: number): number {

@@ -53,12 +53,11 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'cluster.port', key: 'clusterPort', kind: 'port', default: 9440, description: 'cluster channel port' },
   { name: 'node.id', key: 'nodeId', kind: 'int', default: 1, min: 0, max: 2 ** 31 - 1, description: 'this node\'s id in the cluster' },
   { name: 'workers', key: 'workers', kind: 'int', default: availableParallelism(), min: 1, max: 1024, description: 'partition-owner worker threads (default: CPU count)' },
-  // 4 MiB: a produce frame carries one partition's record set, and batches stop at
-  // max.message.bytes (1 MiB); each worker's request ring is sized to hold two of these.
-  // 2 MiB: a produce frame carries one partition's batches, and a batch is at most
-  // max.message.bytes (1 MiB by default). Each owner's request ring is twice this, rounded up to
-  // a power of two, and stays resident once a burst has gone through it.
-  { name: 'max.frame.bytes', key: 'maxFrameBytes', kind: 'int', default: 2 * 1024 * 1024, min: 1024, max: 256 * 1024 * 1024, description: 'largest protocol frame accepted (keep it above max.message.bytes)' },
+  // 2,000,000: a produce frame carries one partition's batches, and a batch is at most
+  // max.message.bytes (1 MiB by default). Each owner's request ring holds two of the largest
+  // frames rounded up to a power of two (requestRingBytes), and stays resident once a burst has
+  // gone through it: 4 MiB with this default, where 2 MiB exactly would make it 8 MiB.
+  { name: 'max.frame.bytes', key: 'maxFrameBytes', kind: 'int', default: 2_000_000, min: 1024, max: 256 * 1024 * 1024, description: 'largest protocol frame accepted (keep it above max.message.bytes)' },
   { name: 'log.level', key: 'logLevel', kind: 'level', default: 'info', description: `log level: ${LEVELS.join(', ')}` },
   { name: 'num.partitions', key: 'defaultPartitions', kind: 'int', default: 1, min: 1, max: 100_000, description: 'partitions of a topic created without a count' },
   { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },

@@ -18,7 +18,7 @@ describe('broker configuration', () => {
       clusterPort: 9440,
       nodeId: 1,
       workers: availableParallelism(),
-      maxFrameBytes: 2 * 1024 * 1024,
+      maxFrameBytes: 2_000_000,
       logLevel: 'info',
       defaultPartitions: 1,
     });
@@ -83,5 +83,18 @@ describe('broker configuration', () => {
     const described = describeBrokerSettings();
     expect(new Set(described.map((d) => d.env)).size).toBe(described.length);
     expect(described.find((d) => d.name === 'data.dir')).toMatchObject({ flag: '--data-dir', env: 'RILL_DATA_DIR', default: './data' });
+  });
+});
+
+describe('request ring size', () => {
+  it('holds two of the largest frames, rounded up to a power of two: 4 MiB for the default', async () => {
+    const { requestRingBytes } = await import('../../src/broker/broker.js');
+    const { maxEntryBytes } = await import('../../src/threads/ring-layout.js');
+    expect(requestRingBytes(2_000_000)).toBe(4 * 1024 * 1024);
+    for (const frame of [1024, 2_000_000, 2 * 1024 * 1024, 16 * 1024 * 1024]) {
+      const ring = requestRingBytes(frame);
+      expect(Math.log2(ring) % 1).toBe(0);
+      expect(maxEntryBytes(ring)).toBeGreaterThanOrEqual(frame + 32 * 1024); // the frame and its routing meta
+    }
   });
 });
