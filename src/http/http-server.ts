@@ -106,8 +106,8 @@ export class HttpApi {
       reply = { status: error.httpStatus, json: error.toJSON() };
       if (error.code === Errors.METHOD_NOT_ALLOWED.code) res.setHeader('allow', String(error.details.allow));
       // A body left unread is discarded by node:http so that the connection can carry the next
-      // request; one too large (or of unknown length) is not worth reading: close instead.
-      if (error.code === Errors.REQUEST_BODY_TOO_LARGE.code || (!req.complete && !hasSmallBody(req, this.ctx.config.httpMaxBodyBytes))) res.setHeader('connection', 'close');
+      // request; one too large (or chunked, of unknown length) is not worth reading: close instead.
+      if (!req.complete && !hasSmallBody(req, this.ctx.config.httpMaxBodyBytes)) res.setHeader('connection', 'close');
     }
     if (gone || res.destroyed) {
       this.ctx.metrics.observe(api, CLIENT_CLOSED_REQUEST, (performance.now() - started) / 1000);

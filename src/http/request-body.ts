@@ -1,9 +1,8 @@
 // Reading request bodies within http.max.body.bytes, and checking their content type. Main thread.
 //
 // A body is held whole before it is parsed (JSON needs all of it), so the bound is what one
-// request may make the broker hold. A declared Content-Length over the bound is refused before a
-// byte is read; a chunked body is refused as soon as it passes the bound. Either way the reply
-// closes the connection: the rest of the body is never read, so the stream cannot be reused.
+// request may make the broker hold; bytes beyond it are never kept (see DISCARD_FACTOR for what
+// happens to them).
 
 import { type IncomingMessage } from 'node:http';
 import { Errors, RillError } from '../errors.js';
@@ -34,30 +33,43 @@ export function tooLarge(limit: number, size?: number): RillError {
 }
 
 /**
+ * Bodies over the limit but within DISCARD_FACTOR times it are read to their end and dropped
+ * before the 413 is sent: the connection stays usable, and the client reads its answer instead of
+ * a reset (closing a socket with unread bytes in it sends RST, which can destroy the answer before
+ * the client reads it). Larger ones are cut off at once and the connection is closed.
+ */
+const DISCARD_FACTOR = 4;
+
+/**
  * Resolves with the whole body, or rejects with REQUEST_BODY_TOO_LARGE beyond `limit`, or with
  * INVALID_REQUEST when the client stops sending before the body is complete (it disconnected).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit, Number(declared)));
+  const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+  if (declared !== undefined && declared > limit * DISCARD_FACTOR) return Promise.reject(tooLarge(limit, declared));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
     const fail = (error: RillError) => {
+      if (settled) return;
+      settled = true;
       req.off('data', onData);
       req.pause();
       reject(error);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        fail(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
+      if (size > limit * DISCARD_FACTOR) fail(tooLarge(limit, declared));
+      else if (size <= limit) chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.once('end', () => {
+      if (settled) return;
+      settled = true;
+      if (size > limit) reject(tooLarge(limit, size));
+      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    });
     // 'aborted' comes first when the client closes mid-body; 'error' covers parser failures.
     req.once('aborted', () => fail(invalidRequest(`the client closed the connection after ${size} bytes of the body`)));
     req.once('error', () => fail(invalidRequest(`the request body could not be read after ${size} bytes`)));
