@@ -17,6 +17,8 @@ export interface BrokerProcess {
   child: ChildProcess;
   pid: number;
   port: number;
+  /** The HTTP API's bound port (started on an ephemeral one). */
+  httpPort: number;
   dataDir: string;
   /** The JSON log line 'broker started' (workers, port, ...). */
   started: Record<string, unknown>;
@@ -50,7 +52,7 @@ export interface StartOptions {
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = makeTempDir('rill-bench-broker-');
   const script = options.compiledCli === undefined ? ['--import', 'tsx', cli] : [options.compiledCli];
-  const args = [...(options.nodeArgs ?? []), ...script, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--log-level', 'info', ...(options.flags ?? [])];
+  const args = [...(options.nodeArgs ?? []), ...script, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--log-level', 'info', ...(options.flags ?? [])];
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('RILL_')) delete env[name]; // only our flags count
   delete env.NODE_OPTIONS;
@@ -76,7 +78,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     child.once('exit', (code, signal) => reject(new Error(`broker exited (code ${code}, signal ${signal}) before listening:\n${text}`)));
     child.once('error', reject);
   });
-  const broker: BrokerProcess = { child, pid: child.pid!, port: started.port as number, dataDir, started, output: () => text };
+  const broker: BrokerProcess = { child, pid: child.pid!, port: started.port as number, httpPort: started.httpPort as number, dataDir, started, output: () => text };
   running.add(broker);
   return broker;
 }

@@ -52,6 +52,12 @@ export const Errors = Object.freeze({
   FRAME_TOO_LARGE: spec(1002, 'FRAME_TOO_LARGE', 413, false, 'The protocol frame is larger than max.frame.bytes'),
   // Raised by the client itself, never sent by a broker.
   CLIENT_DISCONNECTED: spec(1003, 'CLIENT_DISCONNECTED', 503, false, 'The client is not connected: connect() it first, or it was disconnected'),
+  // HTTP API (src/http): failures that only an HTTP request can have.
+  TOO_MANY_LONG_POLLS: spec(1010, 'TOO_MANY_LONG_POLLS', 429, true, 'Too many long-polling fetches are waiting; retry later or with waitMs=0'),
+  UNSUPPORTED_MEDIA_TYPE: spec(1011, 'UNSUPPORTED_MEDIA_TYPE', 415, false, 'The request body has a content type this endpoint does not accept'),
+  REQUEST_BODY_TOO_LARGE: spec(1012, 'REQUEST_BODY_TOO_LARGE', 413, false, 'The request body is larger than http.max.body.bytes'),
+  NOT_FOUND: spec(1013, 'NOT_FOUND', 404, false, 'No such endpoint'),
+  METHOD_NOT_ALLOWED: spec(1014, 'METHOD_NOT_ALLOWED', 405, false, 'The endpoint does not support this method'),
 });
 
 export type ErrorType = keyof typeof Errors;

@@ -2,16 +2,18 @@
 // Main thread.
 //
 // Start: identity and topics from the data dir; partitions placed on the workers; the piscina pool
-// of owners started (one thread per --workers), each opening (and if needed recovering) its
-// partitions; then the binary listener. A replacement worker (after a crash) re-opens the dead
+// of owners started (one thread per --workers); the HTTP listener (so that /healthz and /readyz
+// answer while partitions recover); each owner opening (and if needed recovering) its partitions;
+// then the binary listener. A replacement worker (after a crash) re-opens the dead
 // one's partitions from disk before its slot takes traffic again.
-// Stop: stop accepting, close connections, let each owner close its logs cleanly (flush, trim,
+// Stop: stop accepting (both listeners), close connections, let each owner close its logs cleanly (flush, trim,
 // clean-shutdown checkpoint), stop the threads.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
+import { BrokerMetrics, HttpApi, LongPollLimiter, type WorkerFigures } from '../http/index.js';
 import { type Logger } from '../logger.js';
 import { SlotPool, type SlotRings } from '../threads/slot-pool.js';
 import { Admin, loadIdentity, type NodeIdentity } from './admin.js';
@@ -20,6 +22,7 @@ import { Connection } from './connection.js';
 import { OwnerRouter } from './owner-router.js';
 import { PartitionPlacement } from './partition-placement.js';
 import { ProducerIds } from './producer-ids.js';
+import { type PartitionStatus } from './partition-host.js';
 import { SegmentMappings } from './segment-mappings.js';
 import { TopicRegistry } from './topic-registry.js';
 
@@ -52,7 +55,11 @@ export class Broker {
   private readonly mappings = new SegmentMappings();
   private readonly admin: Admin;
   private readonly server: Server;
+  private readonly http: HttpApi;
+  private readonly metrics: BrokerMetrics;
   private readonly sockets = new Set<Socket>();
+  /** Set once every partition was opened at start (readiness needs that and every owner up). */
+  private opened = false;
   private stopping: Promise<void> | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
 
@@ -66,6 +73,24 @@ export class Broker {
     this.router = new OwnerRouter(pool.size, logger);
     this.admin = new Admin({ config, identity, registry, placement, pool, producerIds: ProducerIds.open(config.dataDir), logger, port: () => this.port });
     this.server = createServer((socket) => this.accept(socket));
+    const longPolls = new LongPollLimiter(config.httpMaxLongPolls);
+    this.metrics = new BrokerMetrics({
+      rings: () => this.router.figures(),
+      workers: () => this.workerFigures(),
+      longPollsWaiting: () => longPolls.waiting,
+    });
+    this.http = new HttpApi({
+      config,
+      admin: this.admin,
+      registry,
+      placement,
+      router: this.router,
+      mappings: this.mappings,
+      metrics: this.metrics,
+      longPolls,
+      logger,
+      readiness: () => this.readiness(),
+    });
   }
 
   /** `workerExecArgv`: Node options for the owner threads (default: the process's own). */
@@ -84,7 +109,15 @@ export class Broker {
       execArgv: options.workerExecArgv,
     });
     const broker = new Broker(config, logger, identity, registry, placement, pool);
+    try {
+      await broker.http.listen(config.httpPort, config.host);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    logger.info({ host: config.host, httpPort: broker.httpPort }, 'http listening');
     await broker.openAll();
+    broker.opened = true;
     for (let slot = 0; slot < pool.size; slot++) broker.router.slotUp(slot, pool.rings(slot)!);
     pool.on('slotDown', (slot) => broker.onSlotDown(slot));
     pool.on('slotUp', (slot, rings) => void broker.onSlotUp(slot, rings));
@@ -93,7 +126,7 @@ export class Broker {
     broker.retentionTimer = setInterval(() => void broker.applyRetention(), config.retentionCheckIntervalMs);
     broker.retentionTimer.unref();
     logger.info(
-      { nodeId: identity.nodeId, clusterId: identity.clusterId, host: config.host, port: broker.port, workers: config.workers, dataDir: config.dataDir, topics: registry.list().length },
+      { nodeId: identity.nodeId, clusterId: identity.clusterId, host: config.host, port: broker.port, httpPort: broker.httpPort, workers: config.workers, dataDir: config.dataDir, topics: registry.list().length },
       'broker started',
     );
     return broker;
@@ -109,6 +142,34 @@ export class Broker {
   get port(): number {
     const address = this.server.address();
     return typeof address === 'object' && address !== null ? address.port : this.config.port;
+  }
+
+  /** The bound port of the HTTP listener. */
+  get httpPort(): number {
+    return this.http.port;
+  }
+
+  /** Ready: every partition opened (and recovered) at start, and every owner up now. */
+  private readiness(): { ready: boolean; reason?: string } {
+    if (!this.opened) return { ready: false, reason: 'partitions are still being opened and recovered' };
+    const down = Array.from({ length: this.pool.size }, (_, slot) => slot).filter((slot) => !this.router.isUp(slot));
+    if (down.length > 0) return { ready: false, reason: `worker ${down.join(', ')} is recovering its partitions after a restart` };
+    return { ready: true };
+  }
+
+  /** What /metrics shows of each owner: one stats task per worker, per scrape. */
+  private async workerFigures(): Promise<WorkerFigures[]> {
+    const results = await Promise.allSettled(Array.from({ length: this.pool.size }, (_, slot) => this.pool.run<PartitionStatus[]>(slot, { op: 'stats' })));
+    const figures: WorkerFigures[] = [];
+    results.forEach((result, worker) => {
+      if (result.status === 'rejected') {
+        this.logger.warn({ worker, err: result.reason }, 'a worker did not answer its stats for /metrics');
+        return;
+      }
+      const sum = (pick: (s: PartitionStatus) => number) => result.value.reduce((n, s) => n + pick(s), 0);
+      figures.push({ worker, partitions: result.value.length, segments: sum((s) => s.segments), logBytes: sum((s) => s.size), flushes: sum((s) => s.flushes), flushSeconds: sum((s) => s.flushSeconds) });
+    });
+    return figures;
   }
 
   private async openAll(): Promise<void> {
@@ -182,8 +243,9 @@ export class Broker {
     this.logger.info('broker stopping');
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const httpClosed = this.http.close();
     for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await Promise.all([closed, httpClosed]);
     this.router.close();
     const results = await Promise.allSettled(Array.from({ length: this.pool.size }, (_, slot) => this.pool.run(slot, { op: 'shutdown' })));
     for (const result of results) if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'a worker failed to close its partitions');

@@ -27,6 +27,12 @@ export interface BrokerConfig {
   defaultPartitions: number;
   /** How often each worker applies retention to its partitions (Kafka's default: 5 minutes). */
   retentionCheckIntervalMs: number;
+  /** Largest HTTP request body accepted (413 beyond). */
+  httpMaxBodyBytes: number;
+  /** HTTP fetches allowed to wait for data at once (429 beyond). */
+  httpMaxLongPolls: number;
+  /** Longest waitMs an HTTP fetch may ask for. */
+  httpMaxWaitMs: number;
   /** Log settings of topics that do not override them. */
   logDefaults: LogConfig;
 }
@@ -60,6 +66,15 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'max.frame.bytes', key: 'maxFrameBytes', kind: 'int', default: 2_000_000, min: 1024, max: 256 * 1024 * 1024, description: 'largest protocol frame accepted (keep it above max.message.bytes)' },
   { name: 'log.level', key: 'logLevel', kind: 'level', default: 'info', description: `log level: ${LEVELS.join(', ')}` },
   { name: 'num.partitions', key: 'defaultPartitions', kind: 'int', default: 1, min: 1, max: 100_000, description: 'partitions of a topic created without a count' },
+  // 1 MiB: a JSON body turns into record batches no larger than itself plus ~70 bytes per
+  // partition, so with max.message.bytes at its 1 MiB default every accepted body fits a batch.
+  // Bodies are held whole before parsing (JSON needs all of it), so this also bounds the memory
+  // of each request in flight.
+  { name: 'http.max.body.bytes', key: 'httpMaxBodyBytes', kind: 'int', default: 1024 * 1024, min: 1024, max: 64 * 1024 * 1024, description: 'largest HTTP request body accepted (413 beyond; keep it below max.frame.bytes)' },
+  // Each waiting HTTP fetch holds a socket, a pending owner request (of 4,096 per worker) and a
+  // timer; 1,000 leaves owners room for producers and binary consumers.
+  { name: 'http.max.long.polls', key: 'httpMaxLongPolls', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'HTTP fetches that may wait for data at once (429 beyond)' },
+  { name: 'http.max.wait.ms', key: 'httpMaxWaitMs', kind: 'int', default: 60_000, min: 0, max: 2 ** 31 - 1, description: 'longest waitMs an HTTP fetch may ask for' },
   { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },
 ];
 

@@ -36,6 +36,7 @@ import {
 import { type Admin } from './admin.js';
 import {
   OwnerKind,
+  type ErrorResult,
   type FetchPartitionResult,
   type FetchResultMeta,
   type ListOffsetsResultMeta,
@@ -192,51 +193,31 @@ export class Connection {
       this.produceFailed(request.correlationId, request.header, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `topic-partition ${topic}-${partition} does not exist`);
       return;
     }
-    let answer!: (frame: Uint8Array | null) => void;
-    const onResult = (meta: unknown) => {
-      const result = meta as ProduceResultMeta;
-      if (result.errorCode !== 0) {
-        if (acks === 0) {
-          this.ctx.logger.debug({ topic, partition, errorCode: result.errorCode }, 'acks=0 produce failed; closing the connection');
-          this.close();
-          answer(null);
-          return;
+    // Waiting for ring room (if the owner's ring is full) holds this frame and pauses the socket.
+    const { sent, answer } = this.ctx.router.request(slot, OwnerKind.Produce, { topic, partition, acks }, request.body, () => this.closed);
+    this.track(
+      request,
+      answer.then((meta) => {
+        const result = meta as ProduceResultMeta;
+        if (result.errorCode !== 0) {
+          if (acks === 0) {
+            this.ctx.logger.debug({ topic, partition, errorCode: result.errorCode }, 'acks=0 produce failed; closing the connection');
+            this.close();
+            return null;
+          }
+          return produceResponse(request.correlationId, request.header, result.errorCode, result.message);
         }
-        answer(produceResponse(request.correlationId, request.header, result.errorCode, result.message));
-        return;
-      }
-      answer(acks === 0 ? null : encodeResponse(request.correlationId, ApiKeys.Produce, {
-        topic,
-        partition,
-        errorCode: 0,
-        baseOffset: result.baseOffset,
-        logAppendTime: -1,
-        logStartOffset: result.logStartOffset,
-      }));
-    };
-    const send = (): 'sent' | 'full' | 'down' => this.ctx.router.send(slot, OwnerKind.Produce, { topic, partition, acks }, request.body, onResult);
-    const start = () => this.track(request, new Promise<Uint8Array | null>((resolve) => (answer = resolve)));
-    const outcome = send();
-    if (outcome === 'sent') {
-      start();
-      return;
-    }
-    if (outcome === 'down') {
-      this.produceFailed(request.correlationId, request.header, Errors.LEADER_NOT_AVAILABLE.code, `the owner of ${topic}-${partition} is restarting; retry`);
-      return;
-    }
-    // The owner's ring is full: hold this frame (the socket is paused meanwhile) and try again.
-    return (async () => {
-      for (;;) {
-        await this.ctx.router.whenWritable(slot);
-        if (this.closed) return;
-        const retried = send();
-        if (retried === 'full') continue;
-        if (retried === 'sent') start();
-        else this.produceFailed(request.correlationId, request.header, Errors.LEADER_NOT_AVAILABLE.code, `the owner of ${topic}-${partition} is restarting; retry`);
-        return;
-      }
-    })();
+        return acks === 0 ? null : encodeResponse(request.correlationId, ApiKeys.Produce, {
+          topic,
+          partition,
+          errorCode: 0,
+          baseOffset: result.baseOffset,
+          logAppendTime: -1,
+          logStartOffset: result.logStartOffset,
+        });
+      }),
+    );
+    return sent ?? undefined;
   }
 
   private produceFailed(correlationId: number, header: ProduceRequest, errorCode: number, message: string): void {
@@ -282,24 +263,18 @@ export class Connection {
       return list;
     };
     for (const [slot, group] of bySlot) {
-      let resolve!: (value: R[]) => void;
-      answers.push(new Promise<R[]>((r) => (resolve = r)));
-      for (;;) {
-        const outcome = this.ctx.router.send(slot, kind, meta(group, bySlot.size), undefined, (answer) => resolve(arrived(slot, results(answer))));
-        if (outcome === 'sent') {
-          waiting.set(slot, this.ctx.router.lastRequestId);
-          break;
-        }
-        if (outcome === 'down') {
-          resolve(group.map(down));
-          break;
-        }
-        await this.ctx.router.whenWritable(slot);
-        if (this.closed) {
-          resolve(group.map(down));
-          break;
-        }
-      }
+      const request = this.ctx.router.request(slot, kind, meta(group, bySlot.size), undefined, () => this.closed);
+      let answered = false;
+      answers.push(
+        request.answer.then((answer) => {
+          answered = true;
+          // A whole-request failure (the owner is down or restarting) is each partition's.
+          if ((answer as ErrorResult).errorCode === Errors.LEADER_NOT_AVAILABLE.code) return arrived(slot, group.map(down));
+          return arrived(slot, results(answer));
+        }),
+      );
+      if (request.sent !== null) await request.sent;
+      if (!answered && request.requestId !== 0) waiting.set(slot, request.requestId);
     }
     return { answers: Promise.all(answers).then((lists) => lists.flat()) };
   }

@@ -17,6 +17,18 @@ import { OwnerKind, decodeOwnerMessage, encodeOwnerMessage, type EndWaitMeta, ty
 /** Requests in flight to one owner; with 64-ish connections this is plenty, and it bounds memory. */
 export const MAX_IN_FLIGHT_PER_SLOT = 4096;
 
+/** A request handed to request(): see there. */
+export interface OwnerRequest {
+  sent: Promise<void> | null;
+  answer: Promise<unknown>;
+  requestId: number;
+}
+
+/** What a request to a slot without a live owner gets: retriable, the partition comes back. */
+export function ownerDown(slot: number): ErrorResult {
+  return { errorCode: Errors.LEADER_NOT_AVAILABLE.code, message: `the owner of this partition (worker ${slot}) is restarting; retry` };
+}
+
 interface Pending {
   slot: number;
   resolve(meta: unknown): void;
@@ -29,6 +41,21 @@ interface SlotState {
   wantedBytes: number;
   /** Callers waiting for room (bounded by the connections, one waiter each at most). */
   writable: (() => void)[];
+  /** send() calls that found the slot full: backpressure events, for /metrics. */
+  full: number;
+}
+
+/** One slot as /metrics shows it. */
+export interface SlotFigures {
+  worker: number;
+  up: boolean;
+  /** Bytes of the request ring in use / its capacity. */
+  usedBytes: number;
+  capacity: number;
+  /** Requests awaiting this worker's answer. */
+  inFlight: number;
+  /** Times a request found the slot full (ring full or in-flight cap) and its sender had to wait. */
+  backpressure: number;
 }
 
 export class OwnerRouter {
@@ -40,7 +67,7 @@ export class OwnerRouter {
   private closed = false;
 
   constructor(slots: number, logger: Logger) {
-    this.slots = Array.from({ length: slots }, () => ({ rings: null, inFlight: 0, wantedBytes: 0, writable: [] }));
+    this.slots = Array.from({ length: slots }, () => ({ rings: null, inFlight: 0, wantedBytes: 0, writable: [], full: 0 }));
     this.logger = logger;
   }
 
@@ -58,13 +85,25 @@ export class OwnerRouter {
     const state = this.slots[slot];
     state.rings = null;
     state.inFlight = 0;
-    const failure: ErrorResult = { errorCode: Errors.LEADER_NOT_AVAILABLE.code, message: `the owner of this partition (worker ${slot}) restarted; retry` };
+    const failure = ownerDown(slot);
     for (const [id, p] of this.pending) {
       if (p.slot !== slot) continue;
       this.pending.delete(id);
       p.resolve(failure);
     }
     this.wakeWriters(state);
+  }
+
+  /** Each slot's request ring and load, read from this thread's ends (no cross-thread call). */
+  figures(): SlotFigures[] {
+    return this.slots.map((state, worker) => ({
+      worker,
+      up: state.rings !== null,
+      usedBytes: state.rings?.requests.usedBytes ?? 0,
+      capacity: state.rings?.requests.capacity ?? 0,
+      inFlight: state.inFlight,
+      backpressure: state.full,
+    }));
   }
 
   /** Whether the slot has a live owner right now. */
@@ -80,11 +119,15 @@ export class OwnerRouter {
   send(slot: number, kind: OwnerKind, meta: unknown, body: Uint8Array | undefined, onResult: ((meta: unknown) => void) | null): 'sent' | 'full' | 'down' {
     const state = this.slots[slot];
     if (state.rings === null || this.closed) return 'down';
-    if (state.inFlight >= MAX_IN_FLIGHT_PER_SLOT) return 'full';
+    if (state.inFlight >= MAX_IN_FLIGHT_PER_SLOT) {
+      state.full++;
+      return 'full';
+    }
     const requestId = this.nextId;
     const parts = encodeOwnerMessage(requestId, kind, meta, body);
     if (!state.rings.requests.tryWriteParts(parts)) {
       state.wantedBytes = parts.reduce((n, part) => n + part.length, 0);
+      state.full++;
       return 'full';
     }
     this.lastId = requestId;
@@ -94,6 +137,37 @@ export class OwnerRouter {
       this.pending.set(requestId, { slot, resolve: onResult });
     }
     return 'sent';
+  }
+
+  /**
+   * send() with the waiting done, for every front (binary connections, HTTP): when the slot is
+   * full, waits for room and tries again, while the caller stops reading its input. `sent` is null
+   * when the request went at once, else settles once it went or gave up. `answer` resolves with
+   * the owner's result, or with a LEADER_NOT_AVAILABLE result when the slot is down (or
+   * `cancelled()` turned true while waiting: the caller's client went away). `requestId` is set
+   * once the request is in the ring (for endWait()).
+   */
+  request(slot: number, kind: OwnerKind, meta: unknown, body: Uint8Array | undefined, cancelled: () => boolean = () => false): OwnerRequest {
+    let resolve!: (meta: unknown) => void;
+    const request: OwnerRequest = { sent: null, answer: new Promise((r) => (resolve = r)), requestId: 0 };
+    const attempt = (): boolean => {
+      const outcome = this.send(slot, kind, meta, body, resolve);
+      if (outcome === 'sent') request.requestId = this.lastId;
+      else if (outcome === 'down') resolve(ownerDown(slot));
+      return outcome !== 'full';
+    };
+    if (attempt()) return request;
+    request.sent = (async () => {
+      for (;;) {
+        await this.whenWritable(slot);
+        if (cancelled()) {
+          resolve(ownerDown(slot));
+          return;
+        }
+        if (attempt()) return;
+      }
+    })();
+    return request;
   }
 
   /** The id given to the request of the last send() that returned 'sent'. */

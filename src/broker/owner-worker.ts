@@ -169,7 +169,12 @@ function readAll(meta: FetchMeta): FetchPartitionResult[] {
       budget = Math.max(0, budget - length);
       return { topic, partition, errorCode: 0, highWatermark: slice.highWatermark, logStartOffset: slice.logStartOffset, file: slice.file, position: slice.position, length };
     } catch (error) {
-      return { topic, partition, ...errorResult(error), highWatermark: -1, logStartOffset: -1, file: null, position: 0, length: 0 };
+      // Out of range: say what the range is, so that the client (HTTP answers 416 with it) can
+      // reset without another round trip.
+      const range = error instanceof RillError && error.code === Errors.OFFSET_OUT_OF_RANGE.code ? error.details : undefined;
+      const highWatermark = typeof range?.logEndOffset === 'number' ? range.logEndOffset : -1;
+      const logStartOffset = typeof range?.logStartOffset === 'number' ? range.logStartOffset : -1;
+      return { topic, partition, ...errorResult(error), highWatermark, logStartOffset, file: null, position: 0, length: 0 };
     }
   });
 }

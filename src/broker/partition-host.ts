@@ -24,6 +24,9 @@ export interface PartitionStatus {
   flushedOffset: number;
   size: number;
   segments: number;
+  /** fdatasync rounds so far and the seconds they took, summed. */
+  flushes: number;
+  flushSeconds: number;
 }
 
 export interface ProduceResult {
@@ -242,5 +245,6 @@ function status(topic: string, partition: number, log: PartitionLog): PartitionS
     flushedOffset: log.flushedOffset,
     size: log.size,
     segments: log.segmentCount,
+    ...log.flushStats,
   };
 }

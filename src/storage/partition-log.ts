@@ -26,7 +26,7 @@ import { readInt32, readInt64 } from './bytes.js';
 import { CHECKPOINT_FILE, CheckpointFile } from './checkpoint.js';
 import { deleteSegmentFiles, loadLog, type RecoveryReport } from './log-loader.js';
 import { syncDirectory } from './durable-files.js';
-import { LogFlusher } from './log-flusher.js';
+import { LogFlusher, type FlushStats } from './log-flusher.js';
 import { storageError } from './storage-error.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { Segment, type SegmentSettings } from './segment.js';
@@ -167,6 +167,11 @@ export class PartitionLog {
   }
 
   /** Offsets below this are known to be fdatasynced. */
+  /** fdatasync rounds done and their summed duration. */
+  get flushStats(): FlushStats {
+    return this.flusher.stats;
+  }
+
   get flushedOffset(): number {
     return this.flusher.durableEnd;
   }

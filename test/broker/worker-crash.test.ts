@@ -17,7 +17,7 @@ let broker: Broker;
 let client: TestClient;
 
 beforeAll(async () => {
-  const { config } = resolveBrokerConfig({ flags: { 'data.dir': tempDir(), port: 0, workers: 2, 'log.flush.mode': 'sync' } });
+  const { config } = resolveBrokerConfig({ flags: { 'data.dir': tempDir(), port: 0, 'http.port': 0, workers: 2, 'log.flush.mode': 'sync' } });
   broker = await Broker.start(config, silentLogger, { workerExecArgv: ['--import', 'tsx'] });
   client = await TestClient.connect(broker.port);
 });

@@ -1,0 +1,128 @@
+// The HTTP API's server: node:http beside the binary listener, on the main thread. Main thread.
+//
+// Every request goes: route match -> handler -> one reply, counted and timed under its api label
+// (rill_http_requests_total / rill_http_request_duration_seconds). Handlers throw RillErrors; the
+// reply is then the error's JSON with its status from src/errors.ts. A 5xx is logged (it is a fault
+// of ours); 4xx are the client's and logged at debug only.
+//
+// node:http rather than a framework: a handful of routes, and the produce hot path is a body read,
+// JSON.parse, one batch encode and a ring write — a framework's per-request hooks, schema
+// compilation and serializers would add cost there without taking any away.
+//
+// Connections: keep-alive (65 s idle, above the 60 s of common load balancers, so that they close
+// first), one request at a time per connection as HTTP/1.1 requires. A client that goes away
+// mid-request is noticed (its long poll is ended, nothing is written) and counted as status 499.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { Errors } from '../errors.js';
+import { type HttpCall, type Reply } from './http-call.js';
+import { type HttpContext } from './http-context.js';
+import { asRillError } from './http-errors.js';
+import { Router } from './router.js';
+import { fetchRoute } from './routes/fetch-route.js';
+import { offsetsRoute } from './routes/offsets-route.js';
+import { opsRoutes } from './routes/ops-routes.js';
+import { produceRoute } from './routes/produce-route.js';
+import { topicRoutes } from './routes/topic-routes.js';
+
+const KEEP_ALIVE_MS = 65_000;
+/** Status recorded for a request whose client went away before its answer (nginx's convention). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+export class HttpApi {
+  private readonly ctx: HttpContext;
+  private readonly server: Server;
+  private readonly router: Router;
+
+  constructor(ctx: HttpContext) {
+    this.ctx = ctx;
+    this.router = new Router([...topicRoutes(ctx), produceRoute(ctx), fetchRoute(ctx), offsetsRoute(ctx), ...opsRoutes(ctx)]);
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = KEEP_ALIVE_MS;
+    this.server.headersTimeout = KEEP_ALIVE_MS + 1000;
+    // Long polls last up to http.max.wait.ms; a request's whole life must be allowed that long.
+    this.server.requestTimeout = Math.max(300_000, ctx.config.httpMaxWaitMs + 60_000);
+    this.server.on('clientError', (error, socket) => {
+      ctx.logger.debug({ err: error }, 'malformed HTTP request');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound port (0 in the config picks one). */
+  get port(): number {
+    const address = this.server.address() as AddressInfo | null;
+    return address?.port ?? this.ctx.config.httpPort;
+  }
+
+  /** Stops accepting and closes every connection (requests in flight are cut: the broker is stopping). */
+  close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    return closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    let api = 'unmatched';
+    let gone = false;
+    const onGone: (() => void)[] = [];
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      gone = true;
+      for (const fn of onGone.splice(0)) fn();
+    });
+    let reply: Reply;
+    try {
+      const { route, params } = this.router.match(req.method ?? 'GET', path);
+      api = route.api;
+      const call: HttpCall = {
+        req,
+        res,
+        params,
+        query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
+        closed: () => gone,
+        onClose: (fn) => (gone ? fn() : onGone.push(fn)),
+      };
+      reply = await route.handler(call);
+    } catch (thrown) {
+      const error = asRillError(thrown);
+      if (error.httpStatus >= 500) this.ctx.logger.error({ err: error.code === Errors.UNKNOWN_SERVER_ERROR.code ? error.cause : error, api, method: req.method, path }, 'HTTP request failed');
+      else this.ctx.logger.debug({ api, error: error.type, message: error.message }, 'HTTP request refused');
+      reply = { status: error.httpStatus, json: error.toJSON() };
+      if (error.code === Errors.METHOD_NOT_ALLOWED.code) res.setHeader('allow', String(error.details.allow));
+      // A body left unread is discarded by node:http so that the connection can carry the next
+      // request; one too large (or chunked, of unknown length) is not worth reading: close instead.
+      if (!req.complete && !hasSmallBody(req, this.ctx.config.httpMaxBodyBytes)) res.setHeader('connection', 'close');
+    }
+    if (gone || res.destroyed) {
+      this.ctx.metrics.observe(api, CLIENT_CLOSED_REQUEST, (performance.now() - started) / 1000);
+      return;
+    }
+    const body = reply.text ?? JSON.stringify(reply.json);
+    res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    this.ctx.metrics.observe(api, reply.status, (performance.now() - started) / 1000);
+  }
+}
+
+/** No body, or a declared one within the bound: cheap to discard. */
+function hasSmallBody(req: IncomingMessage, limit: number): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return false;
+  const length = Number(req.headers['content-length'] ?? 0);
+  return Number.isFinite(length) && length <= limit;
+}

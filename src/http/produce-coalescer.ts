@@ -1,0 +1,155 @@
+// Coalesces the messages that concurrent HTTP produce requests send to one partition into one
+// record batch per event-loop turn. Main thread.
+//
+// Why: an HTTP request usually carries one or a few messages, and a batch per request costs an
+// owner round trip per message: an encode, a CRC, a ring entry, an owner wake-up and a log append
+// each. 32 connections producing single messages put ~32 requests in each turn of the loop; one
+// batch for all of them costs one of each. This is what a Kafka REST proxy gets from its
+// producer's batching; here the linger is a single setImmediate, so no request waits for a timer.
+//
+// Guarantees: a request's messages for a partition stay contiguous and in order inside one batch,
+// so its offsets are `baseOffset + i`; a batch is acknowledged (or fails) as a whole, and every
+// request in it gets that answer. A batch never exceeds the topic's max.message.bytes nor
+// max.frame.bytes: a request that would push it over goes into the next batch, and a batch that
+// still encodes too large is split between requests. A single request too large on its own fails
+// alone with MESSAGE_TOO_LARGE. Pending batches are bounded by the requests in flight, which
+// node:http bounds at one per connection.
+
+import { type OwnerRouter } from '../broker/owner-router.js';
+import { OwnerKind, type ErrorResult, type ProduceResultMeta } from '../broker/owner-messages.js';
+import { Errors } from '../errors.js';
+import { encodeRecordBatch, type RecordInput } from '../storage/index.js';
+
+/** What one request's share of a batch resolves with. */
+export interface Appended extends ErrorResult {
+  /** The request's first offset (-1 on failure, and with acks=0). */
+  baseOffset: number;
+  /** The request's share of the batch's bytes (for the bytes-in metric). */
+  batchBytes: number;
+}
+
+interface Share {
+  records: RecordInput[];
+  resolve(result: Appended): void;
+  cancelled: () => boolean;
+}
+
+interface Pending {
+  topic: string;
+  partition: number;
+  slot: number;
+  acks: 0 | 1;
+  limit: number;
+  shares: Share[];
+  /** Rough encoded size, to start a new batch before the limit (the exact check is at encode). */
+  estimate: number;
+}
+
+/** Per-record overhead of RecordBatch v2 beyond key, value and headers (varints, attributes). */
+const RECORD_OVERHEAD = 24;
+const BATCH_OVERHEAD = 61;
+
+function estimateRecords(records: readonly RecordInput[]): number {
+  let n = 0;
+  for (const r of records) {
+    n += RECORD_OVERHEAD + size(r.key) + size(r.value);
+    if (r.headers !== undefined) for (const h of r.headers) n += 10 + h.key.length * 3 + size(h.value);
+  }
+  return n;
+}
+
+function size(bytes: Uint8Array | string | null | undefined): number {
+  if (bytes === null || bytes === undefined) return 0;
+  // Up to 3 UTF-8 bytes per UTF-16 unit: an over-estimate only starts a batch early.
+  return typeof bytes === 'string' ? bytes.length * 3 : bytes.length;
+}
+
+export class ProduceCoalescer {
+  private readonly router: OwnerRouter;
+  private readonly pending = new Map<string, Pending>();
+  private scheduled = false;
+
+  constructor(router: OwnerRouter) {
+    this.router = router;
+  }
+
+  /**
+   * Adds one request's records for a partition; resolves once their batch is answered (acks=1)
+   * or handed to the owner (acks=0). `limit`: the largest batch allowed, in bytes.
+   */
+  append(topic: string, partition: number, slot: number, acks: 0 | 1, limit: number, records: RecordInput[], cancelled: () => boolean): Promise<Appended> {
+    const key = `${topic}\u0000${partition}\u0000${acks}`;
+    const estimate = estimateRecords(records);
+    let batch = this.pending.get(key);
+    if (batch !== undefined && batch.estimate + estimate > limit) {
+      this.pending.delete(key);
+      this.flush(batch);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = { topic, partition, slot, acks, limit, shares: [], estimate: BATCH_OVERHEAD };
+      this.pending.set(key, batch);
+    }
+    batch.estimate += estimate;
+    const pending = batch;
+    const appended = new Promise<Appended>((resolve) => pending.shares.push({ records, resolve, cancelled }));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flushAll());
+    }
+    return appended;
+  }
+
+  private flushAll(): void {
+    this.scheduled = false;
+    const batches = [...this.pending.values()];
+    this.pending.clear();
+    for (const batch of batches) this.flush(batch);
+  }
+
+  private flush(batch: Pending): void {
+    this.send(batch, batch.shares.filter((s) => !s.cancelled()));
+  }
+
+  /** Encodes the shares as one batch (split in two while too large) and sends it. */
+  private send(batch: Pending, shares: Share[]): void {
+    if (shares.length === 0) return;
+    const records = shares.length === 1 ? shares[0].records : shares.flatMap((s) => s.records);
+    const bytes = encodeRecordBatch({ records });
+    if (bytes.length > batch.limit) {
+      if (shares.length > 1) {
+        const half = shares.length >> 1;
+        this.send(batch, shares.slice(0, half));
+        this.send(batch, shares.slice(half));
+        return;
+      }
+      shares[0].resolve({
+        errorCode: Errors.MESSAGE_TOO_LARGE.code,
+        message: `the ${records.length} messages for partition ${batch.partition} make a ${bytes.length}-byte batch, over the ${batch.limit} bytes allowed (the topic's max.message.bytes, at most max.frame.bytes)`,
+        baseOffset: -1,
+        batchBytes: bytes.length,
+      });
+      return;
+    }
+    const request = this.router.request(batch.slot, OwnerKind.Produce, { topic: batch.topic, partition: batch.partition, acks: batch.acks }, bytes, () => shares.every((s) => s.cancelled()));
+    const settle = (meta: unknown) => {
+      const result = meta as ProduceResultMeta;
+      let base = result.baseOffset;
+      for (const share of shares) {
+        const batchBytes = shares.length === 1 ? bytes.length : Math.round((bytes.length * share.records.length) / records.length);
+        share.resolve(result.errorCode === 0 ? { errorCode: 0, baseOffset: base, batchBytes } : { errorCode: result.errorCode, message: result.message, baseOffset: -1, batchBytes });
+        base += share.records.length;
+      }
+    };
+    if (batch.acks === 1) {
+      void request.answer.then(settle);
+      return;
+    }
+    // acks=0: answered once the batch is in the ring; a later failure is only logged by the caller.
+    const sent = () => {
+      for (const share of shares) share.resolve({ errorCode: 0, baseOffset: -1, batchBytes: Math.round((bytes.length * share.records.length) / records.length) });
+    };
+    if (request.sent === null) sent();
+    else void request.sent.then(sent);
+  }
+}
