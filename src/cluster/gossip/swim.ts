@@ -249,7 +249,8 @@ export class Swim {
 
   private suspect(id: number): void {
     const m = this.list.get(id);
-    if (m === undefined || m.state !== MemberState.ALIVE) return;
+    // A failed probe of a member already suspect is an independent confirmation of the suspicion.
+    if (m === undefined || (m.state !== MemberState.ALIVE && m.state !== MemberState.SUSPECT)) return;
     this.stats.suspicions++;
     this.learn({ state: MemberState.SUSPECT, id, incarnation: m.incarnation, info: null, by: this.id });
   }
