@@ -18,6 +18,7 @@ export { RaftServer, RAFT_SERVER_DEFAULTS, type RaftServerOptions, type RaftStat
 export { RaftNode, type RaftRole, type RaftConfig, type RaftOutput } from './raft/raft-node.js';
 export { FileRaftStorage, MemoryRaftStorage, type RaftStorage } from './raft/raft-storage.js';
 export { memoryRaftTransport, type RaftTransport } from './raft/raft-transport.js';
+export { TcpRaftTransport, MAX_RAFT_FRAME, type RaftPeerAddress } from './raft/tcp-transport.js';
 
 export { MetadataState, NO_LEADER, encodeCommand, type MetadataCommand, type MetadataResult, type BrokerRecord, type TopicRecord, type PartitionRecord } from './metadata/metadata-state.js';
 export { MetadataController } from './metadata/controller.js';
