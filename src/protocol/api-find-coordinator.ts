@@ -1,7 +1,7 @@
 // FindCoordinator (api key 10): which broker coordinates a consumer group. Any thread.
 //
 // A group's coordinator is the leader of one partition of the internal topic __consumer_offsets:
-// partition = toPositive(murmur2(groupId)) % partitions of that topic. Clients send every other
+// partition = abs(Java hashCode of groupId) % its partitions, as Kafka does. Clients send every other
 // group request (JoinGroup .. DeleteGroups) to the node this names; a broker that is not (or no
 // longer) the coordinator answers NOT_COORDINATOR and the client asks again.
 
