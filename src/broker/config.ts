@@ -27,6 +27,13 @@ export interface BrokerConfig {
   defaultPartitions: number;
   /** How often each worker applies retention to its partitions (Kafka's default: 5 minutes). */
   retentionCheckIntervalMs: number;
+  /** Partitions of __consumer_offsets, fixed when the topic is first created (Kafka's offsets.topic.num.partitions). */
+  offsetsTopicPartitions: number;
+  /** Bounds of a consumer's session timeout (Kafka's group.min/max.session.timeout.ms). */
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  /** How long a new group's first rebalance waits for more members (group.initial.rebalance.delay.ms). */
+  groupInitialRebalanceDelayMs: number;
   /** Log settings of topics that do not override them. */
   logDefaults: LogConfig;
 }
@@ -61,6 +68,11 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'max.frame.bytes', key: 'maxFrameBytes', kind: 'int', default: 2 * 1024 * 1024, min: 1024, max: 256 * 1024 * 1024, description: 'largest protocol frame accepted (keep it above max.message.bytes)' },
   { name: 'log.level', key: 'logLevel', kind: 'level', default: 'info', description: `log level: ${LEVELS.join(', ')}` },
   { name: 'num.partitions', key: 'defaultPartitions', kind: 'int', default: 1, min: 1, max: 100_000, description: 'partitions of a topic created without a count' },
+  // 8, not Kafka's 50: one node has few workers, and each partition is a set of mapped files.
+  { name: 'offsets.topic.num.partitions', key: 'offsetsTopicPartitions', kind: 'int', default: 8, min: 1, max: 1000, description: 'partitions of __consumer_offsets (set when it is first created)' },
+  { name: 'group.min.session.timeout.ms', key: 'groupMinSessionTimeoutMs', kind: 'int', default: 6000, min: 1, max: 2 ** 31 - 1, description: 'shortest session timeout a consumer may ask for' },
+  { name: 'group.max.session.timeout.ms', key: 'groupMaxSessionTimeoutMs', kind: 'int', default: 1_800_000, min: 1, max: 2 ** 31 - 1, description: 'longest session timeout a consumer may ask for' },
+  { name: 'group.initial.rebalance.delay.ms', key: 'groupInitialRebalanceDelayMs', kind: 'int', default: 3000, min: 0, max: 2 ** 31 - 1, description: 'how long a new group waits for more members before its first generation' },
   { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },
 ];
 
