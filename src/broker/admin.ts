@@ -19,6 +19,8 @@ import {
   type DeleteTopicsResponse,
   type DescribeTopicsRequest,
   type DescribeTopicsResponse,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
   type HelloResponse,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
@@ -87,6 +89,19 @@ export class Admin {
 
   initProducerId(request: InitProducerIdRequest): InitProducerIdResponse {
     return this.ctx.producerIds.initProducerId(request);
+  }
+
+  /**
+   * The coordinator of a group: this node, as the leader of the group's __consumer_offsets
+   * partition (`partition`). With a cluster, the partition's leader, wherever it is.
+   */
+  findCoordinator(_request: FindCoordinatorRequest, partition: number): FindCoordinatorResponse {
+    const { identity, config } = this.ctx;
+    return { errorCode: 0, nodeId: identity.nodeId, host: config.host, port: this.port(), partition };
+  }
+
+  private port(): number {
+    return this.ctx.port();
   }
 
   hello(): HelloResponse {

@@ -25,6 +25,14 @@ import { ProducerIds } from './producer-ids.js';
 import { type PartitionStatus } from './partition-host.js';
 import { SegmentMappings } from './segment-mappings.js';
 import { TopicRegistry } from './topic-registry.js';
+import { OFFSETS_TOPIC } from './groups/coordinator-partition.js';
+import type { OwnerWorkerData } from './owner-worker.js';
+
+/**
+ * __consumer_offsets: 100 MiB segments (Kafka's offsets.topic.segment.bytes), kept forever — a
+ * group's last commit may be months old and must not age out.
+ */
+export const OFFSETS_TOPIC_CONFIG = { 'segment.bytes': 100 * 1024 * 1024, 'retention.ms': -1 } as const;
 
 /**
  * Request rings hold at least two of the largest frames (an entry may take half a ring), rounded
@@ -98,6 +106,8 @@ export class Broker {
     mkdirSync(config.dataDir, { recursive: true });
     const identity = loadIdentity(config.dataDir, config.nodeId);
     const registry = TopicRegistry.open(config.dataDir, config.logDefaults, logger);
+    if (registry.get(OFFSETS_TOPIC) === undefined) registry.create(OFFSETS_TOPIC, config.offsetsTopicPartitions, OFFSETS_TOPIC_CONFIG, { internal: true });
+    const offsetsPartitions = registry.require(OFFSETS_TOPIC).partitions;
     const placement = new PartitionPlacement(config.workers);
     for (const topic of registry.list()) placement.place(topic.name, topic.partitions);
     const pool = await SlotPool.start({
@@ -105,7 +115,15 @@ export class Broker {
       slots: config.workers,
       ringBytes: requestRingBytes(config.maxFrameBytes),
       responseRingBytes: RESPONSE_RING_BYTES,
-      workerData: { logLevel: config.logLevel },
+      workerData: {
+        logLevel: config.logLevel,
+        groups: {
+          offsetsPartitions,
+          minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+          maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+          initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        },
+      } satisfies OwnerWorkerData,
       execArgv: options.workerExecArgv,
     });
     const broker = new Broker(config, logger, identity, registry, placement, pool);
@@ -229,6 +247,7 @@ export class Broker {
       placement: this.placement,
       mappings: this.mappings,
       maxFrameBytes: this.config.maxFrameBytes,
+      offsetsPartitions: this.registry.require(OFFSETS_TOPIC).partitions,
       logger: this.logger,
     });
   }

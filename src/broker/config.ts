@@ -33,6 +33,13 @@ export interface BrokerConfig {
   httpMaxLongPolls: number;
   /** Longest waitMs an HTTP fetch may ask for. */
   httpMaxWaitMs: number;
+  /** Partitions of __consumer_offsets, fixed when the topic is first created (Kafka's offsets.topic.num.partitions). */
+  offsetsTopicPartitions: number;
+  /** Bounds of a consumer's session timeout (Kafka's group.min/max.session.timeout.ms). */
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  /** How long a new group's first rebalance waits for more members (group.initial.rebalance.delay.ms). */
+  groupInitialRebalanceDelayMs: number;
   /** Log settings of topics that do not override them. */
   logDefaults: LogConfig;
 }
@@ -75,6 +82,11 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   // timer; 1,000 leaves owners room for producers and binary consumers.
   { name: 'http.max.long.polls', key: 'httpMaxLongPolls', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'HTTP fetches that may wait for data at once (429 beyond)' },
   { name: 'http.max.wait.ms', key: 'httpMaxWaitMs', kind: 'int', default: 60_000, min: 0, max: 2 ** 31 - 1, description: 'longest waitMs an HTTP fetch may ask for' },
+  // 8, not Kafka's 50: one node has few workers, and each partition is a set of mapped files.
+  { name: 'offsets.topic.num.partitions', key: 'offsetsTopicPartitions', kind: 'int', default: 8, min: 1, max: 1000, description: 'partitions of __consumer_offsets (set when it is first created)' },
+  { name: 'group.min.session.timeout.ms', key: 'groupMinSessionTimeoutMs', kind: 'int', default: 6000, min: 1, max: 2 ** 31 - 1, description: 'shortest session timeout a consumer may ask for' },
+  { name: 'group.max.session.timeout.ms', key: 'groupMaxSessionTimeoutMs', kind: 'int', default: 1_800_000, min: 1, max: 2 ** 31 - 1, description: 'longest session timeout a consumer may ask for' },
+  { name: 'group.initial.rebalance.delay.ms', key: 'groupInitialRebalanceDelayMs', kind: 'int', default: 3000, min: 0, max: 2 ** 31 - 1, description: 'how long a new group waits for more members before its first generation' },
   { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },
 ];
 

@@ -29,16 +29,25 @@ import {
   type DecodedRequest,
   type FetchRequest,
   type FetchedPartition,
+  type DescribedGroup,
+  type DeletedGroup,
+  type ListedGroup,
   type ListOffsetsRequest,
   type ProduceRequest,
+  type RequestHeaders,
   type RequestOf,
+  type ResponseHeaders,
 } from '../protocol/index.js';
 import { type Admin } from './admin.js';
+import { type GroupApiKey, type GroupRequestMeta } from './groups/coordinator-host.js';
+import { coordinatorPartition, OFFSETS_TOPIC } from './groups/coordinator-partition.js';
+import { groupFailure } from './groups/group-responses.js';
 import {
   OwnerKind,
   type ErrorResult,
   type FetchPartitionResult,
   type FetchResultMeta,
+  type GroupResultMeta,
   type ListOffsetsResultMeta,
   type ProduceResultMeta,
 } from './owner-messages.js';
@@ -54,6 +63,8 @@ export interface ConnectionContext {
   placement: PartitionPlacement;
   mappings: SegmentMappings;
   maxFrameBytes: number;
+  /** Partitions of __consumer_offsets: a group's coordinator is the owner of one of them. */
+  offsetsPartitions: number;
   logger: Logger;
 }
 
@@ -181,6 +192,34 @@ export class Connection {
       case ApiKeys.InitProducerId:
         this.write(encodeResponse(id, ApiKeys.InitProducerId, admin.initProducerId(request.header)));
         return;
+      case ApiKeys.FindCoordinator:
+        this.write(encodeResponse(id, ApiKeys.FindCoordinator, admin.findCoordinator(request.header, coordinatorPartition(request.header.groupId, this.ctx.offsetsPartitions))));
+        return;
+      case ApiKeys.JoinGroup:
+      case ApiKeys.SyncGroup:
+      case ApiKeys.Heartbeat:
+      case ApiKeys.LeaveGroup:
+      case ApiKeys.OffsetCommit:
+      case ApiKeys.OffsetFetch:
+        return this.toCoordinator(request, request.apiKey, request.header, [request.header.groupId], (answers) => answers[0]);
+      case ApiKeys.DescribeGroups:
+        return this.toCoordinator(request, ApiKeys.DescribeGroups, request.header, request.header.groups, (answers) => {
+          const byId = new Map<string, DescribedGroup>();
+          for (const a of answers) for (const g of a.groups) byId.set(g.groupId, g);
+          return { groups: request.header.groups.map((g) => byId.get(g)!) };
+        });
+      case ApiKeys.DeleteGroups:
+        return this.toCoordinator(request, ApiKeys.DeleteGroups, request.header, request.header.groups, (answers) => {
+          const byId = new Map<string, DeletedGroup>();
+          for (const a of answers) for (const g of a.groups) byId.set(g.groupId, g);
+          return { groups: request.header.groups.map((g) => byId.get(g)!) };
+        });
+      case ApiKeys.ListGroups:
+        return this.toCoordinator(request, ApiKeys.ListGroups, request.header, null, (answers) => {
+          const failed = answers.find((a) => a.errorCode !== 0);
+          const groups: ListedGroup[] = answers.flatMap((a) => a.groups).sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+          return failed === undefined ? { errorCode: 0, groups } : { errorCode: failed.errorCode, message: failed.message, groups };
+        });
     }
   }
 
@@ -379,6 +418,54 @@ export class Connection {
         }),
       ),
     );
+  }
+
+  // --- consumer groups: to the owner of each group's __consumer_offsets partition -----------------
+
+  /**
+   * Sends a group request to the coordinators of `groupIds` (every offsets partition's owner when
+   * null, for ListGroups): one sub-request per owner, each carrying its groups, and answers with
+   * `merge` of their answers. An owner that is down answers COORDINATOR_LOAD_IN_PROGRESS (its
+   * replacement replays the groups first), which clients retry.
+   */
+  private toCoordinator<K extends GroupApiKey>(
+    request: DecodedRequest,
+    apiKey: K,
+    header: RequestHeaders[K],
+    groupIds: readonly string[] | null,
+    merge: (answers: ResponseHeaders[K][]) => ResponseHeaders[K],
+  ): Promise<void> {
+    const n = this.ctx.offsetsPartitions;
+    const refs =
+      groupIds === null
+        ? Array.from({ length: n }, (_, partition) => ({ topic: OFFSETS_TOPIC, partition, groupId: '' }))
+        : groupIds.map((groupId) => ({ topic: OFFSETS_TOPIC, partition: coordinatorPartition(groupId, n), groupId }));
+    const clientHost = this.socket.remoteAddress ?? '';
+    // Each owner gets the request narrowed to its groups.
+    const narrowed = (group: { groupId: string }[]): RequestHeaders[K] =>
+      (apiKey === ApiKeys.DescribeGroups || apiKey === ApiKeys.DeleteGroups ? { ...header, groups: group.map((g) => g.groupId) } : header) as RequestHeaders[K];
+    const failed = (group: { groupId: string }[], spec: typeof Errors.NOT_COORDINATOR, message: string) => groupFailure(apiKey, narrowed(group), spec.code, message);
+    type Answer = { response: ResponseHeaders[K] };
+    const { bySlot } = this.ctx.placement.groupByOwner(refs);
+    if (bySlot.size === 0) {
+      this.write(encodeResponse(request.correlationId, apiKey, failed(refs, Errors.COORDINATOR_NOT_AVAILABLE, 'no worker owns the group\'s __consumer_offsets partition')));
+      return Promise.resolve();
+    }
+    const bySlotGroups = new Map([...bySlot].map(([slot, group]) => [slot, group]));
+    return this.fanOut(
+      [...bySlotGroups.values()].map((group) => group[0]),
+      OwnerKind.Group,
+      (firsts) => {
+        const group = bySlotGroups.get(this.ctx.placement.owner(firsts[0].topic, firsts[0].partition)!)!;
+        return { apiKey, header: narrowed(group), clientHost } satisfies GroupRequestMeta;
+      },
+      (p) => ({ response: failed([p], Errors.COORDINATOR_NOT_AVAILABLE, 'no worker owns the group\'s __consumer_offsets partition') }) as Answer,
+      (p) => ({ response: failed(bySlotGroups.get(this.ctx.placement.owner(p.topic, p.partition)!) ?? [p], Errors.COORDINATOR_LOAD_IN_PROGRESS, 'the coordinator is restarting; retry') }) as Answer,
+      (answer) => {
+        const result = answer as GroupResultMeta;
+        return [{ response: (result.errorCode === 0 ? result.response : failed(refs, Errors.COORDINATOR_LOAD_IN_PROGRESS, result.message ?? 'the coordinator failed')) as ResponseHeaders[K] }];
+      },
+    ).then(({ answers }) => this.track(request, answers.then((list) => encodeResponse(request.correlationId, apiKey, merge(list.map((a) => a.response))))));
   }
 }
 

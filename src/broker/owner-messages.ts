@@ -3,7 +3,7 @@
 // Ring entry layout (both directions):
 //   offset size field
 //        0    4 requestId    chosen by the main thread; the owner echoes it
-//        4    1 kind         Produce, Fetch, ListOffsets or EndWait (see OwnerKind)
+//        4    1 kind         Produce, Fetch, ListOffsets, EndWait or Group (see OwnerKind)
 //        5    4 metaLength
 //        9    …  meta        msgpack: the kind's request or result fields (below)
 //        …    …  body        Produce requests only: the record set, as the client sent it
@@ -24,6 +24,11 @@ export enum OwnerKind {
    * owners of a multi-owner fetch already have minBytes), so that it answers with what it has.
    */
   EndWait = 4,
+  /**
+   * A consumer-group request (JoinGroup .. DeleteGroups) for a group this owner coordinates; meta
+   * is GroupRequestMeta (api key, validated header, client host), the answer GroupResultMeta.
+   */
+  Group = 5,
 }
 
 export const PREFIX_BYTES = 9;
@@ -84,6 +89,11 @@ export interface FetchResultMeta extends ErrorResult {
 
 export interface ListOffsetsResultMeta extends ErrorResult {
   partitions: (ErrorResult & { topic: string; partition: number; offset: number; timestamp: number })[];
+}
+
+export interface GroupResultMeta extends ErrorResult {
+  /** The api's response header, when errorCode is NONE. */
+  response?: unknown;
 }
 
 export interface OwnerMessage<M> {

@@ -1,8 +1,9 @@
 // A partition owner: the module piscina runs in each worker thread. Worker thread only.
 //
 // Control tasks (attach, open, close, stats, retention, shutdown) arrive as piscina tasks, routed
-// to this thread by SlotPool. Data requests (produce, fetch, list offsets) arrive on the slot's
-// request ring and are answered on its response ring, in whatever order they complete.
+// to this thread by SlotPool. Data requests (produce, fetch, list offsets) and group requests (for
+// the groups of the __consumer_offsets partitions this thread owns) arrive on the slot's request
+// ring and are answered on its response ring, in whatever order they complete.
 //
 // Bounds: every request here was admitted by the main thread, which bounds what it has in flight
 // per slot; responses that find the response ring full wait in `backlog`, which is therefore
@@ -25,6 +26,9 @@ import {
   type ProduceMeta,
 } from './owner-messages.js';
 import { PartitionHost, type DataWait, type PartitionSpec, type PartitionStatus } from './partition-host.js';
+import { CoordinatorHost, type GroupRequestMeta } from './groups/coordinator-host.js';
+import { OFFSETS_TOPIC } from './groups/coordinator-partition.js';
+import type { CoordinatorSettings } from './groups/group-coordinator.js';
 
 export type OwnerTask =
   | AttachTask
@@ -36,8 +40,17 @@ export type OwnerTask =
   /** Ends this thread as a crash would (logs left unflushed): for fault tests and operators. */
   | { op: 'exit'; code: number };
 
-const logger = createLogger({ thread: threadId }, (workerData as { logLevel?: string } | undefined)?.logLevel);
+/** What the broker gives each owner thread. */
+export interface OwnerWorkerData {
+  logLevel?: string;
+  groups?: CoordinatorSettings;
+}
+
+const data = (workerData ?? {}) as OwnerWorkerData;
+const logger = createLogger({ thread: threadId }, data.logLevel);
 const host = new PartitionHost(logger);
+// Coordinates the groups of the __consumer_offsets partitions this worker owns.
+const groups = new CoordinatorHost(host, data.groups ?? { offsetsPartitions: 1, minSessionTimeoutMs: 6000, maxSessionTimeoutMs: 1_800_000, initialRebalanceDelayMs: 3000 }, logger);
 let responses: RingProducer | null = null;
 const backlog: Uint8Array[][] = [];
 let draining = false;
@@ -49,11 +62,17 @@ export default async function handleTask(task: OwnerTask): Promise<unknown> {
       return { threadId };
     case 'open': {
       const opened: PartitionStatus[] = [];
-      for (const spec of task.partitions) opened.push(await host.open(spec));
+      for (const spec of task.partitions) {
+        opened.push(await host.open(spec));
+        if (spec.topic === OFFSETS_TOPIC) groups.load(spec.partition);
+      }
       return opened;
     }
     case 'close':
-      for (const { topic, partition } of task.partitions) await host.close(topic, partition);
+      for (const { topic, partition } of task.partitions) {
+        if (topic === OFFSETS_TOPIC) groups.unload(partition);
+        await host.close(topic, partition);
+      }
       return null;
     case 'stats':
       return host.stats();
@@ -110,6 +129,12 @@ function onRequest(entry: Uint8Array): void {
       respond(requestId, OwnerKind.ListOffsets, { errorCode: 0, partitions });
       return;
     }
+    case OwnerKind.Group:
+      groups.handle(message.meta as GroupRequestMeta).then(
+        (response) => respond(requestId, OwnerKind.Group, { errorCode: 0, response }),
+        (error) => respond(requestId, OwnerKind.Group, errorResult(error)),
+      );
+      return;
     case OwnerKind.EndWait:
       // Not answered: the fetch it names answers (now) instead, if it is still waiting.
       endFetchWait((message.meta as EndWaitMeta).requestId);

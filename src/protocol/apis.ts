@@ -33,6 +33,26 @@ import type { ListOffsetsRequest, ListOffsetsResponse } from './api-list-offsets
 import { listOffsetsRequest, listOffsetsResponse } from './api-list-offsets.js';
 import type { InitProducerIdRequest, InitProducerIdResponse } from './api-init-producer-id.js';
 import { initProducerIdRequest, initProducerIdResponse } from './api-init-producer-id.js';
+import type { FindCoordinatorRequest, FindCoordinatorResponse } from './api-find-coordinator.js';
+import { findCoordinatorRequest, findCoordinatorResponse } from './api-find-coordinator.js';
+import type { JoinGroupRequest, JoinGroupResponse } from './api-join-group.js';
+import { joinGroupRequest, joinGroupResponse } from './api-join-group.js';
+import type { SyncGroupRequest, SyncGroupResponse } from './api-sync-group.js';
+import { syncGroupRequest, syncGroupResponse } from './api-sync-group.js';
+import type { HeartbeatRequest, HeartbeatResponse } from './api-heartbeat.js';
+import { heartbeatRequest, heartbeatResponse } from './api-heartbeat.js';
+import type { LeaveGroupRequest, LeaveGroupResponse } from './api-leave-group.js';
+import { leaveGroupRequest, leaveGroupResponse } from './api-leave-group.js';
+import type { OffsetCommitRequest, OffsetCommitResponse } from './api-offset-commit.js';
+import { offsetCommitRequest, offsetCommitResponse } from './api-offset-commit.js';
+import type { OffsetFetchRequest, OffsetFetchResponse } from './api-offset-fetch.js';
+import { offsetFetchRequest, offsetFetchResponse } from './api-offset-fetch.js';
+import type { ListGroupsRequest, ListGroupsResponse } from './api-list-groups.js';
+import { listGroupsRequest, listGroupsResponse } from './api-list-groups.js';
+import type { DescribeGroupsRequest, DescribeGroupsResponse } from './api-describe-groups.js';
+import { describeGroupsRequest, describeGroupsResponse } from './api-describe-groups.js';
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from './api-delete-groups.js';
+import { deleteGroupsRequest, deleteGroupsResponse } from './api-delete-groups.js';
 import { Errors } from '../errors.js';
 import { isProtocolError, protocolError, type ProtocolError } from './protocol-error.js';
 import { Violation, type Field } from './schema.js';
@@ -48,6 +68,16 @@ export const ApiKeys = Object.freeze({
   Fetch: 7,
   ListOffsets: 8,
   InitProducerId: 9,
+  FindCoordinator: 10,
+  JoinGroup: 11,
+  SyncGroup: 12,
+  Heartbeat: 13,
+  LeaveGroup: 14,
+  OffsetCommit: 15,
+  OffsetFetch: 16,
+  ListGroups: 17,
+  DescribeGroups: 18,
+  DeleteGroups: 19,
 } as const);
 
 export type ApiKey = (typeof ApiKeys)[keyof typeof ApiKeys];
@@ -64,6 +94,16 @@ export interface RequestHeaders {
   [ApiKeys.Fetch]: FetchRequest;
   [ApiKeys.ListOffsets]: ListOffsetsRequest;
   [ApiKeys.InitProducerId]: InitProducerIdRequest;
+  [ApiKeys.FindCoordinator]: FindCoordinatorRequest;
+  [ApiKeys.JoinGroup]: JoinGroupRequest;
+  [ApiKeys.SyncGroup]: SyncGroupRequest;
+  [ApiKeys.Heartbeat]: HeartbeatRequest;
+  [ApiKeys.LeaveGroup]: LeaveGroupRequest;
+  [ApiKeys.OffsetCommit]: OffsetCommitRequest;
+  [ApiKeys.OffsetFetch]: OffsetFetchRequest;
+  [ApiKeys.ListGroups]: ListGroupsRequest;
+  [ApiKeys.DescribeGroups]: DescribeGroupsRequest;
+  [ApiKeys.DeleteGroups]: DeleteGroupsRequest;
 }
 
 /** The response header type of each api (when the frame's errorCode is NONE). */
@@ -78,6 +118,16 @@ export interface ResponseHeaders {
   [ApiKeys.Fetch]: FetchResponse;
   [ApiKeys.ListOffsets]: ListOffsetsResponse;
   [ApiKeys.InitProducerId]: InitProducerIdResponse;
+  [ApiKeys.FindCoordinator]: FindCoordinatorResponse;
+  [ApiKeys.JoinGroup]: JoinGroupResponse;
+  [ApiKeys.SyncGroup]: SyncGroupResponse;
+  [ApiKeys.Heartbeat]: HeartbeatResponse;
+  [ApiKeys.LeaveGroup]: LeaveGroupResponse;
+  [ApiKeys.OffsetCommit]: OffsetCommitResponse;
+  [ApiKeys.OffsetFetch]: OffsetFetchResponse;
+  [ApiKeys.ListGroups]: ListGroupsResponse;
+  [ApiKeys.DescribeGroups]: DescribeGroupsResponse;
+  [ApiKeys.DeleteGroups]: DeleteGroupsResponse;
 }
 
 /** What a body holds: nothing (it must be empty), or a record set (RecordBatch v2 batches). */
@@ -139,6 +189,16 @@ export const API_TABLE: { readonly [K in ApiKey]: ApiSpec<K> } = Object.freeze({
   [ApiKeys.InitProducerId]: api(ApiKeys.InitProducerId, 'InitProducerId', [
     { request: initProducerIdRequest, response: initProducerIdResponse, ...NO_BODIES },
   ]),
+  [ApiKeys.FindCoordinator]: api(ApiKeys.FindCoordinator, 'FindCoordinator', [{ request: findCoordinatorRequest, response: findCoordinatorResponse, ...NO_BODIES }]),
+  [ApiKeys.JoinGroup]: api(ApiKeys.JoinGroup, 'JoinGroup', [{ request: joinGroupRequest, response: joinGroupResponse, ...NO_BODIES }]),
+  [ApiKeys.SyncGroup]: api(ApiKeys.SyncGroup, 'SyncGroup', [{ request: syncGroupRequest, response: syncGroupResponse, ...NO_BODIES }]),
+  [ApiKeys.Heartbeat]: api(ApiKeys.Heartbeat, 'Heartbeat', [{ request: heartbeatRequest, response: heartbeatResponse, ...NO_BODIES }]),
+  [ApiKeys.LeaveGroup]: api(ApiKeys.LeaveGroup, 'LeaveGroup', [{ request: leaveGroupRequest, response: leaveGroupResponse, ...NO_BODIES }]),
+  [ApiKeys.OffsetCommit]: api(ApiKeys.OffsetCommit, 'OffsetCommit', [{ request: offsetCommitRequest, response: offsetCommitResponse, ...NO_BODIES }]),
+  [ApiKeys.OffsetFetch]: api(ApiKeys.OffsetFetch, 'OffsetFetch', [{ request: offsetFetchRequest, response: offsetFetchResponse, ...NO_BODIES }]),
+  [ApiKeys.ListGroups]: api(ApiKeys.ListGroups, 'ListGroups', [{ request: listGroupsRequest, response: listGroupsResponse, ...NO_BODIES }]),
+  [ApiKeys.DescribeGroups]: api(ApiKeys.DescribeGroups, 'DescribeGroups', [{ request: describeGroupsRequest, response: describeGroupsResponse, ...NO_BODIES }]),
+  [ApiKeys.DeleteGroups]: api(ApiKeys.DeleteGroups, 'DeleteGroups', [{ request: deleteGroupsRequest, response: deleteGroupsResponse, ...NO_BODIES }]),
 });
 
 const byKey: readonly (ApiSpec | undefined)[] = (() => {

@@ -57,3 +57,17 @@ export {
   topicNameProblem,
 } from './topic-name.js';
 export type { TopicNameRules } from './topic-name.js';
+export { MAX_GROUP_ID_LENGTH } from './group-fields.js';
+export type { Subscription, TopicPartitions } from './group-fields.js';
+export type { FindCoordinatorRequest, FindCoordinatorResponse } from './api-find-coordinator.js';
+export { MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from './api-join-group.js';
+export type { JoinGroupMember, JoinGroupProtocol, JoinGroupRequest, JoinGroupResponse } from './api-join-group.js';
+export type { MemberAssignment, SyncGroupRequest, SyncGroupResponse } from './api-sync-group.js';
+export type { HeartbeatRequest, HeartbeatResponse } from './api-heartbeat.js';
+export type { LeaveGroupRequest, LeaveGroupResponse, LeavingMember, LeftMember } from './api-leave-group.js';
+export { MAX_COMMIT_METADATA_LENGTH } from './api-offset-commit.js';
+export type { OffsetCommitPartition, OffsetCommitRequest, OffsetCommitResponse, OffsetCommitResult } from './api-offset-commit.js';
+export type { FetchedOffset, OffsetFetchPartition, OffsetFetchRequest, OffsetFetchResponse } from './api-offset-fetch.js';
+export type { ListedGroup, ListGroupsRequest, ListGroupsResponse } from './api-list-groups.js';
+export type { DescribedGroup, DescribedMember, DescribeGroupsRequest, DescribeGroupsResponse } from './api-describe-groups.js';
+export type { DeletedGroup, DeleteGroupsRequest, DeleteGroupsResponse } from './api-delete-groups.js';

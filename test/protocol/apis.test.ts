@@ -34,6 +34,16 @@ describe('the API table', () => {
       Fetch: 7,
       ListOffsets: 8,
       InitProducerId: 9,
+      FindCoordinator: 10,
+      JoinGroup: 11,
+      SyncGroup: 12,
+      Heartbeat: 13,
+      LeaveGroup: 14,
+      OffsetCommit: 15,
+      OffsetFetch: 16,
+      ListGroups: 17,
+      DescribeGroups: 18,
+      DeleteGroups: 19,
     });
   });
 

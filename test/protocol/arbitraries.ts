@@ -32,6 +32,21 @@ function uniqueBy<T>(arb: fc.Arbitrary<T>, key: (t: T) => string, minLength = 1)
 }
 const tpKey = (p: { topic: string; partition: number }) => `${p.topic}/${p.partition}`;
 
+
+// ---- consumer groups
+const groupId = fc.string({ minLength: 1, maxLength: 60 });
+const memberId = fc.string({ maxLength: 40 });
+const instanceId = fc.string({ minLength: 1, maxLength: 40 });
+const generationId = fc.integer({ min: -1, max: INT32_MAX });
+const protocolName = fc.constantFrom('range', 'roundrobin', 'cooperative-sticky');
+const topicPartitions = fc.uniqueArray(
+  fc.record({ topic: anyTopic, partitions: fc.uniqueArray(fc.integer({ min: 0, max: 1000 }), { maxLength: 6 }) }),
+  { selector: (t) => t.topic, maxLength: 4 },
+);
+const subscription = fc.record({ topics: fc.uniqueArray(anyTopic, { maxLength: 4 }), ownedPartitions: topicPartitions });
+const groupState = fc.constantFrom('Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead');
+const tpOffset = uniqueBy(fc.record({ topic: anyTopic, partition, offset, metadata: text }, { requiredKeys: ['topic', 'partition', 'offset'] }), tpKey);
+
 export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } = {
   [ApiKeys.Hello]: fc.record({ clientId: fc.string({ maxLength: 255 }), apis: apiRanges }),
   [ApiKeys.Metadata]: fc.record({ topics: fc.uniqueArray(anyTopic, { maxLength: 8 }) }, { requiredKeys: [] }),
@@ -82,6 +97,41 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
     { producerId: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), producerEpoch: fc.integer({ min: 0, max: 0x7fff }) },
     { requiredKeys: [] },
   ),
+  [ApiKeys.FindCoordinator]: fc.record({ groupId }),
+  [ApiKeys.JoinGroup]: fc.record(
+    {
+      groupId,
+      memberId,
+      groupInstanceId: instanceId,
+      clientId: fc.string({ maxLength: 40 }),
+      sessionTimeoutMs: int32nn,
+      rebalanceTimeoutMs: fc.integer({ min: 1000, max: 30 * 60 * 1000 }),
+      protocolType: fc.constant('consumer'),
+      protocols: fc.uniqueArray(fc.record({ name: protocolName }), { selector: (p) => p.name, minLength: 1, maxLength: 3 }),
+      subscription,
+    },
+    { requiredKeys: ['groupId', 'memberId', 'sessionTimeoutMs', 'rebalanceTimeoutMs', 'protocolType', 'protocols', 'subscription'] },
+  ),
+  [ApiKeys.SyncGroup]: fc.record(
+    {
+      groupId,
+      generationId,
+      memberId,
+      groupInstanceId: instanceId,
+      assignments: fc.uniqueArray(fc.record({ memberId: instanceId, partitions: topicPartitions }), { selector: (a) => a.memberId, maxLength: 4 }),
+    },
+    { requiredKeys: ['groupId', 'generationId', 'memberId'] },
+  ),
+  [ApiKeys.Heartbeat]: fc.record({ groupId, generationId, memberId, groupInstanceId: instanceId }, { requiredKeys: ['groupId', 'generationId', 'memberId'] }),
+  [ApiKeys.LeaveGroup]: fc.record({ groupId, members: fc.array(fc.record({ memberId, groupInstanceId: instanceId }, { requiredKeys: ['memberId'] }), { minLength: 1, maxLength: 4 }) }),
+  [ApiKeys.OffsetCommit]: fc.record(
+    { groupId, generationId, memberId, groupInstanceId: instanceId, partitions: tpOffset },
+    { requiredKeys: ['groupId', 'generationId', 'memberId', 'partitions'] },
+  ),
+  [ApiKeys.OffsetFetch]: fc.record({ groupId, partitions: uniqueBy(fc.record({ topic: anyTopic, partition }), tpKey, 0) }, { requiredKeys: ['groupId'] }),
+  [ApiKeys.ListGroups]: fc.record({ states: fc.array(groupState, { maxLength: 3 }) }, { requiredKeys: [] }),
+  [ApiKeys.DescribeGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
+  [ApiKeys.DeleteGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
 };
 
 export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> } = {
@@ -214,6 +264,71 @@ export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> 
     },
     { requiredKeys: ['errorCode', 'producerId', 'producerEpoch'] },
   ),
+  [ApiKeys.FindCoordinator]: fc.record(
+    { errorCode, message: text, nodeId: nodeIdOrNone, host: fc.domain(), port: fc.integer({ min: -1, max: 65535 }), partition },
+    { requiredKeys: ['errorCode', 'nodeId', 'host', 'port', 'partition'] },
+  ),
+  [ApiKeys.JoinGroup]: fc.record(
+    {
+      errorCode,
+      message: text,
+      generationId,
+      protocolName: fc.string({ maxLength: 40 }),
+      leader: memberId,
+      memberId,
+      members: fc.array(fc.record({ memberId, groupInstanceId: instanceId, subscription }, { requiredKeys: ['memberId', 'subscription'] }), { maxLength: 4 }),
+      skipAssignment: fc.boolean(),
+    },
+    { requiredKeys: ['errorCode', 'generationId', 'protocolName', 'leader', 'memberId', 'members'] },
+  ),
+  [ApiKeys.SyncGroup]: fc.record({ errorCode, message: text, protocolName: fc.string({ maxLength: 40 }), assignment: topicPartitions }, { requiredKeys: ['errorCode', 'protocolName', 'assignment'] }),
+  [ApiKeys.Heartbeat]: fc.record({ errorCode, message: text }, { requiredKeys: ['errorCode'] }),
+  [ApiKeys.LeaveGroup]: fc.record(
+    { errorCode, message: text, members: fc.array(fc.record({ memberId, groupInstanceId: instanceId, errorCode }, { requiredKeys: ['memberId', 'errorCode'] }), { maxLength: 4 }) },
+    { requiredKeys: ['errorCode', 'members'] },
+  ),
+  [ApiKeys.OffsetCommit]: fc.record(
+    { errorCode, message: text, partitions: fc.array(fc.record({ topic: anyTopic, partition, errorCode }), { maxLength: 5 }) },
+    { requiredKeys: ['errorCode', 'partitions'] },
+  ),
+  [ApiKeys.OffsetFetch]: fc.record(
+    {
+      errorCode,
+      message: text,
+      partitions: fc.array(fc.record({ topic: anyTopic, partition, offset: offsetOrNone, metadata: text, commitTimestamp: offsetOrNone, errorCode }), { maxLength: 5 }),
+    },
+    { requiredKeys: ['errorCode', 'partitions'] },
+  ),
+  [ApiKeys.ListGroups]: fc.record(
+    { errorCode, message: text, groups: fc.array(fc.record({ groupId, protocolType: fc.constantFrom('', 'consumer'), state: groupState }), { maxLength: 5 }) },
+    { requiredKeys: ['errorCode', 'groups'] },
+  ),
+  [ApiKeys.DescribeGroups]: fc.record({
+    groups: fc.array(
+      fc.record(
+        {
+          groupId,
+          errorCode,
+          message: text,
+          state: groupState,
+          protocolType: fc.constantFrom('', 'consumer'),
+          protocolName: fc.string({ maxLength: 40 }),
+          generationId,
+          leader: memberId,
+          members: fc.array(
+            fc.record(
+              { memberId, groupInstanceId: instanceId, clientId: fc.string({ maxLength: 40 }), clientHost: fc.string({ maxLength: 40 }), sessionTimeoutMs: int32nn, subscription, assignment: topicPartitions },
+              { requiredKeys: ['memberId', 'clientId', 'clientHost', 'sessionTimeoutMs', 'subscription', 'assignment'] },
+            ),
+            { maxLength: 3 },
+          ),
+        },
+        { requiredKeys: ['groupId', 'errorCode', 'state', 'protocolType', 'protocolName', 'generationId', 'leader', 'members'] },
+      ),
+      { maxLength: 3 },
+    ),
+  }),
+  [ApiKeys.DeleteGroups]: fc.record({ groups: fc.array(fc.record({ groupId, errorCode, message: text }, { requiredKeys: ['groupId', 'errorCode'] }), { maxLength: 4 }) }),
 };
 
 export const ALL_API_KEYS = Object.values(ApiKeys) as ApiKey[];

@@ -20,7 +20,7 @@ import {
 import { ALL_API_KEYS, anyRequestFrame, requestHeaders } from './arbitraries.js';
 import { concat, pack, rawRequest } from './helpers.js';
 
-const KNOWN_CODES = new Set([Errors.INVALID_REQUEST.code, Errors.INVALID_TOPIC_EXCEPTION.code, Errors.UNSUPPORTED_VERSION.code, Errors.FRAME_TOO_LARGE.code]);
+const KNOWN_CODES = new Set([Errors.INVALID_REQUEST.code, Errors.INVALID_TOPIC_EXCEPTION.code, Errors.UNSUPPORTED_VERSION.code, Errors.FRAME_TOO_LARGE.code, Errors.INVALID_GROUP_ID.code]);
 
 function checkError(error: ProtocolError): void {
   expect(KNOWN_CODES.has(error.code)).toBe(true);
