@@ -44,7 +44,8 @@
 // MB = 10^6 bytes; MB/s counts record-set bytes (RecordBatch v2 as sent and stored).
 // Prints a table to stdout (progress goes to stderr) and writes bench/results/broker.json.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -264,6 +265,30 @@ function runChild(args: string[]): Promise<string> {
 }
 
 /**
+ * Starts `server` (JS that listens on 127.0.0.1 and prints its port) in a child process and
+ * connects to it; the caller kills the child when done.
+ */
+async function connectToChildServer(server: string): Promise<{ child: ChildProcess; socket: Socket }> {
+  const child = spawn(process.execPath, ['-e', server], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout!.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim())));
+      child.once('error', reject);
+    });
+    const socket = connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return { child, socket };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+}
+
+/**
  * The floor under any cross-process latency here: a plain Node echo server in another process,
  * pinged with 1,200 bytes every 1 ms over 127.0.0.1 (noDelay), round trips measured for
  * `seconds`. No broker, no work: what two wake-ups of idle processes on this VM cost.
@@ -273,19 +298,8 @@ async function echoRoundTrips(seconds: number): Promise<Percentiles> {
     const net = require('node:net');
     const server = net.createServer((c) => { c.setNoDelay(true); c.on('data', (d) => c.write(d)); });
     server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['-e', echo], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, socket } = await connectToChildServer(echo);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim())));
-      child.once('error', reject);
-    });
-    const { connect } = await import('node:net');
-    const socket = connect(port, '127.0.0.1');
-    socket.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
     const ping = Buffer.alloc(1200, 7);
     const samples: number[] = [];
     let received = 0;
@@ -320,18 +334,8 @@ async function loopbackMBps(): Promise<number[]> {
     const net = require('node:net');
     const server = net.createServer((c) => { let n = 0; c.on('data', (d) => { n += d.length; if (n >= ${total}) { n -= ${total}; c.write('x'); } }); });
     server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['-e', sink], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, socket } = await connectToChildServer(sink);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim())));
-      child.once('error', reject);
-    });
-    const { connect } = await import('node:net');
-    const socket = connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
     const chunk = Buffer.alloc(110_000, 7);
     const rates: number[] = [];
     for (let round = 0; round < 3; round++) {
