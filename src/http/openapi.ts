@@ -187,7 +187,7 @@ export function openApiDocument(config: BrokerConfig): Schema {
             value: { description: 'A string (stored as UTF-8) or any JSON value (stored as its JSON text)' },
             valueBase64: { type: 'string', format: 'byte' },
             headers: { oneOf: [{ type: 'object', additionalProperties: { type: 'string', nullable: true } }, { type: 'array', items: ref('Header') }] },
-            partition: { type: 'integer', minimum: 0, description: 'Default: by key (murmur2), else one partition per request, rotating' },
+            partition: { type: 'integer', minimum: 0, description: 'Default: by key (murmur2), else one partition for the keyless messages of all requests arriving together, rotating' },
           },
         },
         ProduceRequest: { type: 'object', required: ['messages'], properties: { messages: { type: 'array', minItems: 1, items: ref('ProduceMessage') } } },

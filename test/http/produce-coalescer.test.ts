@@ -31,6 +31,31 @@ const never = () => false;
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('ProduceCoalescer', () => {
+  it('sends the keyless messages of one turn to one partition, and moves on each turn', async () => {
+    const { router, sent } = fakeRouter();
+    const coalescer = new ProduceCoalescer(router);
+    const turns: number[][] = [];
+    for (let t = 0; t < 4; t++) {
+      const chosen = [0, 1, 2].map(() => coalescer.keylessPartition('t', 3));
+      for (const p of chosen) void coalescer.append('t', p, 0, 1, 1 << 20, values(`m${t}`), never);
+      expect(coalescer.keylessPartition('other', 3)).toBe(t % 3); // per topic
+      turns.push(chosen);
+      await turn();
+    }
+    expect(turns).toEqual([
+      [0, 0, 0],
+      [1, 1, 1],
+      [2, 2, 2],
+      [0, 0, 0],
+    ]);
+    expect(sent.map((s) => [s.meta.partition, s.records.length])).toEqual([
+      [0, 3],
+      [1, 3],
+      [2, 3],
+      [0, 3],
+    ]);
+  });
+
   it('puts the requests of one turn into one batch per partition and hands each its offsets', async () => {
     const { router, sent } = fakeRouter();
     const coalescer = new ProduceCoalescer(router);

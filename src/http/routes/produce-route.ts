@@ -8,9 +8,9 @@
 // Produce request, exactly like a binary client's. Offsets come back in request order.
 //
 // Partitions: a message's own `partition`, else its key's (murmur2, Kafka's default partitioner,
-// so a key lands where a Kafka or Rill client puts it), else the request's keyless messages all
-// go to one partition, rotating per request, rather than one batch per partition (Kafka's sticky
-// partitioner, KIP-480, for the same reason).
+// so a key lands where a Kafka or Rill client puts it), else one partition for all the keyless
+// messages of every request in an event-loop turn, the next one in the next turn (Kafka's sticky
+// partitioner, KIP-480: one batch per turn rather than one per partition; see produce-coalescer.ts).
 //
 // acks=1 (default) answers 200 once every batch is in its log (fdatasynced with flush.mode=sync).
 // acks=0 answers 202 once the batches are in the owners' rings, with null offsets. A request whose
@@ -49,8 +49,6 @@ function messagesOf(call: HttpCall, body: Buffer, binary: boolean): ProduceMessa
 }
 
 export function produceRoute(ctx: HttpContext): Route {
-  /** Next partition for keyless messages, by topic. */
-  const rotation = new Map<string, number>();
   const coalescer = new ProduceCoalescer(ctx.router);
   /** Largest batch per topic: its max.message.bytes, within max.frame.bytes (a ring entry). */
   const limits = new WeakMap<TopicMetadata, number>();
@@ -74,10 +72,7 @@ export function produceRoute(ctx: HttpContext): Route {
       let partition = m.partition;
       if (partition === undefined && m.key !== null) partition = partitionForKey(m.key, topic.partitions);
       if (partition === undefined) {
-        if (keyless === undefined) {
-          keyless = (rotation.get(topic.name) ?? 0) % topic.partitions;
-          rotation.set(topic.name, keyless + 1);
-        }
+        keyless ??= coalescer.keylessPartition(topic.name, topic.partitions);
         partition = keyless;
       }
       if (partition >= topic.partitions) throw unknownPartition(topic.name, partition, topic.partitions);
