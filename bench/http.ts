@@ -1,7 +1,8 @@
-// HTTP API benchmark: npm run bench:http [-- --quick]
+// HTTP API benchmark: npm run bench:http [-- --quick] [-- --tsx]
 //
-// Starts a real broker process (as the integration tests do: tsx, 127.0.0.1, ephemeral ports, a
-// fresh data directory, 2 workers, async flush) and runs autocannon's programmatic API against it,
+// Starts a real broker process (compiled with tsc into a temporary directory and run as `npm start`
+// runs it; --tsx runs the TypeScript sources under tsx instead, as the integration tests do;
+// 127.0.0.1, ephemeral ports, a fresh data directory, 2 workers, async flush) and runs autocannon's programmatic API against it,
 // 10 s per test (3 s with --quick), 32 keep-alive connections, no pipelining:
 //   0. the ceiling: a bare node:http server in its own process that answers every request 200
 //      with no work, sent the same request as test 1 (a POST with a 1-message JSON body);
@@ -20,10 +21,12 @@ import autocannon, { type Result } from 'autocannon';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { fmtInt, machineInfo, parseOptions, passMiss, printTable, progress, writeJson, type TableRow } from './bench-util.js';
-import { killBroker, startBroker } from './broker-process.js';
+import { fmtInt, machineInfo, removeDir, parseOptions, passMiss, printTable, progress, writeJson, type TableRow } from './bench-util.js';
+import { buildCompiled, killBroker, startBroker } from './broker-process.js';
 
-const options = parseOptions();
+const argv = process.argv.slice(2);
+const COMPILED = !argv.includes('--tsx');
+const options = parseOptions(argv.filter((a) => a !== '--tsx'));
 const DURATION_S = options.quick ? 3 : 10;
 const CONNECTIONS = 32;
 const PARTITIONS = 8;
@@ -100,7 +103,8 @@ async function main(): Promise<void> {
   }
   results.push(bareResult);
 
-  const broker = await startBroker({ flags: ['--workers', '2'] });
+  const compiled = COMPILED ? buildCompiled() : null;
+  const broker = await startBroker({ flags: ['--workers', '2'], compiledCli: compiled?.cli });
   const base = `http://127.0.0.1:${broker.httpPort}`;
   const persisted: Record<string, boolean> = {};
   try {
@@ -136,6 +140,7 @@ async function main(): Promise<void> {
     results.push(figures('fetch, 100 messages/request', fetched, 100));
   } finally {
     await killBroker(broker);
+    if (compiled !== null) removeDir(compiled.dir);
   }
 
   const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
@@ -153,7 +158,7 @@ async function main(): Promise<void> {
       target,
     });
   }
-  printTable(`HTTP API, autocannon ${CONNECTIONS} connections x ${DURATION_S} s, broker with 2 workers`, rows);
+  printTable(`HTTP API, autocannon ${CONNECTIONS} connections x ${DURATION_S} s, broker (${COMPILED ? 'compiled' : 'tsx'}) with 2 workers`, rows);
   const out = fileURLToPath(new URL('./results/http.json', import.meta.url));
   writeJson(out, { date: new Date().toISOString(), machine: machineInfo(), durationSeconds: DURATION_S, connections: CONNECTIONS, results, singleShareOfCeiling: share, persisted, fetchedMessagesPerSecond: fetched.messagesPerSecond });
   progress(`wrote ${out}`);
