@@ -73,6 +73,10 @@ export const Errors = Object.freeze({
   REQUEST_BODY_TOO_LARGE: spec(1012, 'REQUEST_BODY_TOO_LARGE', 413, false, 'The request body is larger than http.max.body.bytes'),
   NOT_FOUND: spec(1013, 'NOT_FOUND', 404, false, 'No such endpoint'),
   METHOD_NOT_ALLOWED: spec(1014, 'METHOD_NOT_ALLOWED', 405, false, 'The endpoint does not support this method'),
+  UNKNOWN_GROUP_MEMBER: spec(1015, 'UNKNOWN_GROUP_MEMBER', 404, false, 'No such HTTP group member on this node: deleted, expired, or created on another node'),
+  GROUP_MEMBER_EXISTS: spec(1016, 'GROUP_MEMBER_EXISTS', 409, false, 'The group already has an HTTP member of this name on this node'),
+  TOO_MANY_GROUP_MEMBERS: spec(1017, 'TOO_MANY_GROUP_MEMBERS', 429, true, 'This node holds http.max.group.members HTTP group members already'),
+  NOT_SUBSCRIBED: spec(1018, 'NOT_SUBSCRIBED', 409, false, 'The HTTP group member has no subscription: subscribe it first'),
   // Consumer groups: 1020-1029.
   NOT_GROUP_LEADER: spec(1020, 'NOT_GROUP_LEADER', 409, false, 'Only the group\'s leader may send assignments in SyncGroup'),
   INVALID_ASSIGNMENT: spec(1021, 'INVALID_ASSIGNMENT', 400, false, 'The assignment is malformed: a partition given twice, or a member that is not in the generation'),
