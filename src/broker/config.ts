@@ -33,6 +33,10 @@ export interface BrokerConfig {
   httpMaxLongPolls: number;
   /** Longest waitMs an HTTP fetch may ask for. */
   httpMaxWaitMs: number;
+  /** HTTP group members this node holds at once (429 beyond). */
+  httpMaxGroupMembers: number;
+  /** An HTTP group member nobody calls for this long is closed and leaves its group. */
+  httpGroupMemberIdleMs: number;
   /** Partitions of __consumer_offsets, fixed when the topic is first created (Kafka's offsets.topic.num.partitions). */
   offsetsTopicPartitions: number;
   /** Bounds of a consumer's session timeout (Kafka's group.min/max.session.timeout.ms). */
@@ -82,6 +86,11 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   // timer; 1,000 leaves owners room for producers and binary consumers.
   { name: 'http.max.long.polls', key: 'httpMaxLongPolls', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'HTTP fetches that may wait for data at once (429 beyond)' },
   { name: 'http.max.wait.ms', key: 'httpMaxWaitMs', kind: 'int', default: 60_000, min: 0, max: 2 ** 31 - 1, description: 'longest waitMs an HTTP fetch may ask for' },
+  // Each HTTP group member holds a group membership (heartbeats), and up to a poll's worth of
+  // prefetched messages: 1,000 of them fit a node comfortably.
+  { name: 'http.max.group.members', key: 'httpMaxGroupMembers', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'HTTP group members this node holds at once (429 beyond)' },
+  // 5 minutes, the Confluent REST proxy's consumer.instance.timeout.ms.
+  { name: 'http.group.member.idle.ms', key: 'httpGroupMemberIdleMs', kind: 'int', default: 300_000, min: 1000, max: 2 ** 31 - 1, description: 'an HTTP group member not called for this long is closed and leaves its group' },
   // 8, not Kafka's 50: one node has few workers, and each partition is a set of mapped files.
   { name: 'offsets.topic.num.partitions', key: 'offsetsTopicPartitions', kind: 'int', default: 8, min: 1, max: 1000, description: 'partitions of __consumer_offsets (set when it is first created)' },
   { name: 'group.min.session.timeout.ms', key: 'groupMinSessionTimeoutMs', kind: 'int', default: 6000, min: 1, max: 2 ** 31 - 1, description: 'shortest session timeout a consumer may ask for' },
