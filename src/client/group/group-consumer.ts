@@ -124,6 +124,7 @@ export class GroupConsumer extends EventEmitter {
     this.channel = new CoordinatorChannel(cluster, groupId);
     let membership: GroupMembership | undefined;
     this.committer = new OffsetCommitter(this.channel, groupId, () => membership!.generation());
+    this.committer.onCommitted = (offsets) => this.emit('commit', { offsets });
     this.rebalance = new RebalanceHandler({
       groupId,
       cluster,
@@ -250,7 +251,6 @@ export class GroupConsumer extends EventEmitter {
   private async autoCommitNow(): Promise<void> {
     try {
       await this.committer.commitConsumed((t, p) => this.rebalance.accepts(t, p));
-      this.emit('commit', { commits: this.committer.commits });
     } catch (error) {
       // A rebalance in progress refuses commits; the revocation commit or the next interval retries.
       this.logger.debug?.({ err: error, groupId: this.groupId }, 'auto-commit failed; retrying later');

@@ -52,6 +52,8 @@ export class OffsetCommitter {
   uncommittedMessages = 0;
   /** Successful commit requests, for stats and the benchmark. */
   commits = 0;
+  /** Hears every offset the coordinator stored, after it answered. */
+  onCommitted: ((offsets: OffsetToCommit[]) => void) | null = null;
 
   constructor(channel: GroupChannel, groupId: string, generation: () => GenerationInfo) {
     this.channel = channel;
@@ -152,16 +154,19 @@ export class OffsetCommitter {
     });
     if (response.errorCode !== 0) throw errorFromCode(response.errorCode, response.message, { groupId: this.groupId, generationId });
     const failed: { topic: string; partition: number; errorCode: number }[] = [];
+    const stored: OffsetToCommit[] = [];
     response.partitions.forEach((result, i) => {
       const sent = partitions[i];
       if (result.errorCode !== 0) {
         failed.push(result);
         return;
       }
+      stored.push({ topic: sent.topic, partition: sent.partition, offset: sent.offset });
       const p = this.progress.get(tpKey(sent.topic, sent.partition));
       if (p !== undefined) p.committed = sent.offset;
     });
     this.commits++;
+    if (stored.length > 0) this.onCommitted?.(stored);
     if (failed.length > 0) {
       const first = failed[0];
       const names = failed.map((f) => `${f.topic}-${f.partition}`).join(', ');
