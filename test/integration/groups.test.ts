@@ -179,6 +179,28 @@ describe('consumer groups (client)', () => {
     }
   }, 150_000);
 
+  it('cooperative-sticky: a member joining takes partitions over without the others giving up the ones that stay, and nothing is processed twice', async () => {
+    const { port } = await broker();
+    const rill = client(port);
+    await createTopic(rill, 'stream', 6);
+    const first = member('first', port, { groupId: 'sticky', topics: ['stream'], assignor: 'cooperative-sticky', delayMs: 1 });
+    await waitForStableGroup([first], 6);
+    const total = 6_000;
+    await produce(rill, 'stream', total);
+    await waitFor(() => first.handled.length >= 1_000, { timeoutMs: 30_000, what: 'the first member mid-stream' });
+    const second = member('second', port, { groupId: 'sticky', topics: ['stream'], assignor: 'cooperative-sticky', delayMs: 1 });
+    await waitForStableGroup([first, second], 6);
+    await waitFor(() => handledCount([first, second]) >= total, { timeoutMs: 60_000, what: `all ${total} messages (${handledCount([first, second])})` });
+    const moved = new Set(second.assignment);
+    expect(moved.size).toBe(3);
+    // The first member gave up exactly the partitions that moved, once, and never the others.
+    expect(first.revoked.flat().sort()).toEqual([...moved].sort());
+    expect(first.lost).toEqual([]);
+    const ids = [first, second].flatMap((m) => m.handled.map((h) => `${h.partition}/${h.offset}`));
+    expect(new Set(ids).size).toBe(total);
+    expect(ids.length).toBe(total);
+  }, 90_000);
+
   it('a broker SIGKILLed and restarted on the same data dir: the group resumes from its committed offsets', async () => {
     const dataDir = tempDir();
     const first = await broker(dataDir);
