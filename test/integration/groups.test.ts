@@ -245,6 +245,35 @@ describe('consumer groups (client)', () => {
     }
   }, 60_000);
 
+  it('poll(): pulls batches of at most maxRecords, waits maxWaitMs when none are ready, and commits what was polled', async () => {
+    const { port } = await broker();
+    const rill = client(port);
+    await createTopic(rill, 'pulled', 2);
+    await produce(rill, 'pulled', 1_000);
+    const consumer = rill.consumer({ groupId: 'pullers', sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 100, autoOffsetReset: 'earliest', maxWaitMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['pulled'] });
+    const seen = new Set<string>();
+    while (seen.size < 600) {
+      const messages = await consumer.poll({ maxRecords: 100, maxWaitMs: 2_000 });
+      expect(messages.length).toBeLessThanOrEqual(100);
+      for (const { partition, message } of messages) seen.add(`${partition}/${message.offset}`);
+    }
+    await expect(consumer.run({ eachMessage: async () => undefined })).rejects.toMatchObject({ code: Errors.INVALID_REQUEST.code });
+    await consumer.commitPolled();
+    await consumer.disconnect();
+    // The next member of the group starts after what the first one polled: no message twice, none missed.
+    const next = client(port).consumer({ groupId: 'pullers', sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 100, autoOffsetReset: 'earliest', maxWaitMs: 100 });
+    await next.connect();
+    await next.subscribe({ topics: ['pulled'] });
+    const rest: string[] = [];
+    while (seen.size + rest.length < 1_000) for (const { partition, message } of await next.poll({ maxRecords: 500, maxWaitMs: 2_000 })) rest.push(`${partition}/${message.offset}`);
+    expect(rest.filter((id) => seen.has(id))).toEqual([]);
+    expect(new Set([...seen, ...rest]).size).toBe(1_000);
+    expect(await next.poll({ maxRecords: 10, maxWaitMs: 200 })).toEqual([]);
+    await next.disconnect();
+  }, 60_000);
+
   describe('error paths', () => {
     async function joinedMember(port: number, topic: string, groupId: string): Promise<{ consumer: GroupConsumer; received: number[]; events: string[] }> {
       const rill = client(port);

@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { Errors, RillError } from '../../errors.js';
 import { MAX_GROUP_ID_LENGTH } from '../../protocol/index.js';
-import { cooperativeStickyAssignor, rangeAssignor, type Assignor } from '../assignors/index.js';
+import { cooperativeStickyAssignor, rangeAssignor, tpKey, type Assignor } from '../assignors/index.js';
 import { type Cluster } from '../cluster.js';
 import { Consumer, type ConsumerConfig, type ConsumerDefaults, type EachMessagePayload, type SeekOffset } from '../consumer.js';
 import { RillDisconnectedError } from '../errors.js';
@@ -23,6 +23,7 @@ import { type FetchedBatch } from '../fetched-batch.js';
 import { CoordinatorChannel } from './coordinator-channel.js';
 import { GroupMembership } from './membership.js';
 import { OffsetCommitter, type OffsetToCommit } from './offset-committer.js';
+import { PollBuffer } from './poll-buffer.js';
 import { RebalanceHandler, type RebalanceListener, type TopicPartition } from './rebalance-handler.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
 
@@ -71,6 +72,16 @@ export interface GroupRunConfig {
   eachBatchAutoResolve?: boolean;
 }
 
+export interface PollOptions {
+  /** At most this many messages. Default 500. */
+  maxRecords?: number;
+  /** How long to wait when none are ready. Default 1,000 ms; 0 answers at once. */
+  maxWaitMs?: number;
+}
+
+/** Messages waiting for poll() at most; the fetcher's prefetch bound applies besides. */
+const POLL_BUFFER_MESSAGES = 10_000;
+
 export class GroupConsumer extends EventEmitter {
   readonly groupId: string;
   private readonly cluster: Cluster;
@@ -92,6 +103,10 @@ export class GroupConsumer extends EventEmitter {
   private refreshTimer: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
+  private mode: 'run' | 'poll' | null = null;
+  private readonly pollBuffer = new PollBuffer(POLL_BUFFER_MESSAGES);
+  /** Per partition, the offset after the last message poll() returned, not yet counted as processed. */
+  private readonly polled = new Map<string, { topic: string; partition: number; next: number }>();
 
   constructor(cluster: Cluster, config: GroupConsumerConfig, defaults: ConsumerDefaults & { clientId: string }) {
     super();
@@ -138,6 +153,11 @@ export class GroupConsumer extends EventEmitter {
       autoOffsetReset: () => this.autoOffsetReset,
       inFlight: () => this.current,
       emit: (event, payload) => this.emit(event, payload),
+      releasing: (keys) => {
+        // Polled but unconfirmed messages of these partitions are not counted: their next owner reads them again.
+        for (const k of keys) this.polled.delete(k);
+        this.pollBuffer.drop((p) => keys.has(tpKey(p.topic, p.partition)));
+      },
       fatal: (error) => void this.crash(error),
     });
     membership = new GroupMembership(
@@ -180,10 +200,15 @@ export class GroupConsumer extends EventEmitter {
 
   /** Joins the group and consumes with the handler until stop() or disconnect(); resolves once started. */
   async run(config: GroupRunConfig): Promise<void> {
-    if (!this.connected) throw new RillDisconnectedError('the consumer is not connected: call consumer.connect() first');
-    if (this.running) throw new RillError(Errors.INVALID_REQUEST, 'the consumer is already running');
-    if (this.subscription.isEmpty) throw new RillError(Errors.INVALID_REQUEST, 'subscribe() to topics or a pattern before run()');
     if (config.eachMessage === undefined && config.eachBatch === undefined) throw new RillError(Errors.INVALID_REQUEST, 'run() needs eachMessage or eachBatch');
+    await this.begin('run', config);
+  }
+
+  private async begin(mode: 'run' | 'poll', config: GroupRunConfig): Promise<void> {
+    if (!this.connected) throw new RillDisconnectedError('the consumer is not connected: call consumer.connect() first');
+    if (this.running) throw new RillError(Errors.INVALID_REQUEST, this.mode === mode ? 'the consumer is already running' : `the consumer is consuming with ${this.mode}(); it cannot ${mode}() as well`);
+    if (this.subscription.isEmpty) throw new RillError(Errors.INVALID_REQUEST, `subscribe() to topics or a pattern before ${mode}()`);
+    this.mode = mode;
     const interval = integer('autoCommitIntervalMs', config.autoCommitIntervalMs ?? 5_000, 0);
     this.autoCommitThreshold = integer('autoCommitThreshold', config.autoCommitThreshold ?? 0, 0);
     this.autoCommit = config.autoCommit ?? true;
@@ -191,7 +216,9 @@ export class GroupConsumer extends EventEmitter {
     this.cluster.addInterest(this.subscription.topics());
     this.running = true;
     await this.fetcher.run({
-      ...(config.eachBatch === undefined
+      ...(mode === 'poll'
+        ? { eachMessage: (payload: EachMessagePayload) => this.bufferMessage(payload) }
+        : config.eachBatch === undefined
         ? { eachMessage: (payload: EachMessagePayload) => this.handleMessage(config.eachMessage!, payload) }
         : { eachBatch: ({ batch, isRunning, isStale }) => this.handleBatch(config, batch, isRunning, isStale) }),
     });
@@ -206,6 +233,50 @@ export class GroupConsumer extends EventEmitter {
   }
 
   // ---- handing messages to the application -------------------------------------------------------
+
+  /**
+   * Up to maxRecords messages of the owned partitions, waiting up to maxWaitMs for some: the pull
+   * API, instead of run() (the first poll() joins the group). The messages of the previous poll()
+   * count as processed from this call on, and are committed by autoCommit (or commitPolled());
+   * a rebalance that revokes a partition before that hands its unconfirmed messages to the next
+   * owner again (at-least-once).
+   */
+  async poll(options: PollOptions = {}): Promise<EachMessagePayload[]> {
+    const maxRecords = integer('maxRecords', options.maxRecords ?? 500, 1);
+    const maxWaitMs = integer('maxWaitMs', options.maxWaitMs ?? 1_000, 0);
+    if (this.mode !== 'poll' || !this.running) await this.begin('poll', {});
+    this.confirmPolled();
+    if (this.autoCommitThreshold > 0 && this.committer.uncommittedMessages >= this.autoCommitThreshold) void this.autoCommitNow();
+    const taken = await this.pollBuffer.take(maxRecords, maxWaitMs, (p) => this.rebalance.accepts(p.topic, p.partition));
+    for (const { topic, partition, message } of taken) this.polled.set(tpKey(topic, partition), { topic, partition, next: message.offset + 1 });
+    return taken;
+  }
+
+  /** Counts every message poll() returned as processed and commits (the HTTP API's commit). */
+  async commitPolled(): Promise<void> {
+    this.confirmPolled();
+    await this.commitConsumed();
+  }
+
+  private confirmPolled(): void {
+    for (const p of this.polled.values()) if (this.rebalance.accepts(p.topic, p.partition)) this.committer.markConsumed(p.topic, p.partition, p.next);
+    this.polled.clear();
+  }
+
+  private async bufferMessage(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = payload;
+    if (!this.rebalance.accepts(topic, partition)) return;
+    const next = this.committer.consumedOffset(topic, partition);
+    if (next >= 0 && message.offset < next) return;
+    const waiting = this.pollBuffer.push(payload);
+    if (waiting === undefined) return;
+    this.current = waiting;
+    try {
+      await waiting;
+    } finally {
+      this.current = null;
+    }
+  }
 
   private async handleMessage(each: (payload: EachMessagePayload) => Promise<void>, payload: EachMessagePayload): Promise<void> {
     const { topic, partition, message } = payload;
@@ -289,6 +360,8 @@ export class GroupConsumer extends EventEmitter {
     if (!this.rebalance.accepts(topic, partition)) throw new RillError(Errors.PARTITION_NOT_ASSIGNED, `cannot seek ${topic}-${partition}: it is not assigned to this member`, { topic, partition });
     this.fetcher.seek({ topic, partition, offset });
     this.committer.resetConsumed(topic, partition, typeof offset === 'number' ? offset : -1);
+    this.polled.delete(tpKey(topic, partition));
+    this.pollBuffer.drop((p) => p.topic === topic && p.partition === partition);
   }
 
   pause(topics: { topic: string; partitions?: number[] }[]): void {
@@ -350,6 +423,10 @@ export class GroupConsumer extends EventEmitter {
     this.running = false;
     this.clearTimers();
     const membershipDone = this.membership.stop();
+    // A clean stop means the application is done with what it polled (Kafka's close() commits positions).
+    this.confirmPolled();
+    this.pollBuffer.drop(() => true);
+    this.pollBuffer.wakeAll();
     await this.fetcher.stop();
     const owned = this.rebalance.ownedList();
     if (commit && this.autoCommit && owned.length > 0) {
@@ -365,6 +442,7 @@ export class GroupConsumer extends EventEmitter {
     this.rebalance.releaseAll();
     if (this.groupInstanceId === undefined) await this.membership.leave();
     await membershipDone;
+    this.mode = null;
   }
 
   /** Stops (committing and leaving), then lets go of the connections. */

@@ -51,6 +51,8 @@ export interface RebalanceContext {
   /** The message or batch being handled now, if any. */
   inFlight: () => Promise<unknown> | null;
   emit: (event: string, payload: unknown) => void;
+  /** Partitions about to be given up: drop what waits for the application (the poll buffer). */
+  releasing: (keys: ReadonlySet<string>) => void;
   fatal: (error: RillError) => void;
 }
 
@@ -126,6 +128,7 @@ export class RebalanceHandler implements MembershipHooks {
     const lost = this.ownedPartitions();
     if (lost.length === 0) return;
     for (const tp of lost) this.revoking.add(tpKey(tp.topic, tp.partition));
+    this.ctx.releasing(new Set(this.revoking));
     await this.settle();
     for (const tp of lost) this.drop(tp);
     this.syncFetcher();
@@ -145,6 +148,7 @@ export class RebalanceHandler implements MembershipHooks {
     if (partitions.length === 0) return;
     const keys = new Set(partitions.map((tp) => tpKey(tp.topic, tp.partition)));
     for (const k of keys) this.revoking.add(k);
+    this.ctx.releasing(keys);
     await this.settle();
     if (this.ctx.autoCommit()) await this.commitQuietly((t, p) => keys.has(tpKey(t, p)), 'on revocation');
     await this.callListener('onPartitionsRevoked', partitions);
