@@ -274,6 +274,47 @@ describe('consumer groups (client)', () => {
     await next.disconnect();
   }, 60_000);
 
+  it('static membership: a member SIGKILLed and restarted with its groupInstanceId gets its partitions back without a rebalance', async () => {
+    const { port } = await broker();
+    const rill = client(port);
+    await createTopic(rill, 'static', 4);
+    const options = (id: string) => ({ groupId: 'statics', topics: ['static'], groupInstanceId: id, sessionTimeoutMs: 10_000 });
+    const a = member('a', port, options('host-a'));
+    const b = member('b', port, options('host-b'));
+    await waitForStableGroup([a, b], 4);
+    const generation = a.generation;
+    const before = [...b.assignment];
+    await killMember(b);
+    const again = member('b2', port, options('host-b'));
+    await waitFor(() => again.assignment.length > 0, { timeoutMs: 20_000, what: 'the restarted member to get an assignment' });
+    expect(again.assignment).toEqual(before);
+    expect(again.generation).toBe(generation);
+    await produce(rill, 'static', 400);
+    await waitFor(() => a.handled.length + again.handled.length >= 400, { what: 'both members consuming' });
+    // The other member never went through a rebalance.
+    expect(a.generation).toBe(generation);
+    expect(a.revoked).toEqual([]);
+  }, 60_000);
+
+  it('a pattern subscription picks up a topic created later', async () => {
+    const { port } = await broker();
+    const rill = client(port);
+    await createTopic(rill, 'metrics-cpu', 1);
+    await createTopic(rill, 'logs', 1);
+    const consumer = rill.consumer({ groupId: 'metrics', sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 100, autoOffsetReset: 'earliest', metadataRefreshMs: 200, maxWaitMs: 100 });
+    const topics = new Set<string>();
+    await consumer.connect();
+    await consumer.subscribe({ pattern: /^metrics-/ });
+    await consumer.run({ eachMessage: async ({ topic }) => void topics.add(topic) });
+    await waitFor(() => consumer.assignment().length === 1, { what: 'metrics-cpu assigned' });
+    await createTopic(rill, 'metrics-disk', 2);
+    await waitFor(() => consumer.assignment().length === 3, { what: 'metrics-disk assigned too', timeoutMs: 20_000 });
+    await produce(rill, 'metrics-disk', 10);
+    await produce(rill, 'logs', 10);
+    await waitFor(() => topics.has('metrics-disk'), { what: 'a message of the new topic' });
+    expect([...topics]).toEqual(['metrics-disk']);
+  }, 60_000);
+
   describe('error paths', () => {
     async function joinedMember(port: number, topic: string, groupId: string): Promise<{ consumer: GroupConsumer; received: number[]; events: string[] }> {
       const rill = client(port);

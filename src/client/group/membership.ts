@@ -214,6 +214,9 @@ export class GroupMembership {
     if (joined === null || this.stopped) return;
     this.state = 'syncing';
     const assignments = this.isLeader && joined.skipAssignment !== true ? await this.assign(joined) : undefined;
+    // A static leader that took its old place assigns nothing, but must know the counts the group
+    // was assigned with, or the next metadata change would look like new partitions.
+    if (this.isLeader && joined.skipAssignment === true) this.assignedCounts = await this.hooks.partitionCounts(this.hooks.topics());
     if (this.stopped) return;
     const sync = await this.channel.call(ApiKeys.SyncGroup, {
       groupId: this.options.groupId,
