@@ -8,7 +8,7 @@ export type { RecordMetadata } from './send-result.js';
 export { Consumer } from './consumer.js';
 export type { Assignment, ConsumerConfig, EachBatchPayload, EachMessagePayload, RunConfig, SeekOffset, TopicPartitionOffset } from './consumer.js';
 export { GroupConsumer } from './group/group-consumer.js';
-export type { GroupConsumerConfig, GroupEachBatchPayload, GroupRunConfig } from './group/group-consumer.js';
+export type { GroupConsumerConfig, GroupEachBatchPayload, GroupRunConfig, PollOptions } from './group/group-consumer.js';
 export type { RebalanceListener, TopicPartition } from './group/rebalance-handler.js';
 export type { SubscribeOptions } from './group/subscription.js';
 export type { OffsetToCommit } from './group/offset-committer.js';

@@ -5,7 +5,7 @@
 // commits); two groups each receiving everything; and the error paths (a member dropped by the
 // coordinator rejoins, a commit for an unowned partition, a bad groupId).
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Errors, RillError } from '../../src/errors.js';
 import { ApiKeys } from '../../src/protocol/index.js';
 import { Connection } from '../../src/client/connection.js';
@@ -36,6 +36,16 @@ async function broker(dataDir = tempDir()): Promise<BrokerProcess> {
   brokers.push(started);
   return started;
 }
+
+/** One broker for the tests that do not restart it (each uses its own topics and groups): starting one costs seconds on 2 cores. */
+let shared: Promise<BrokerProcess> | null = null;
+function sharedBroker(): Promise<BrokerProcess> {
+  shared ??= startBroker(tempDir(), BROKER_FLAGS);
+  return shared;
+}
+afterAll(async () => {
+  if (shared !== null) await killBroker(await shared);
+});
 
 function client(port: number): Rill {
   const rill = new Rill({ brokers: [`127.0.0.1:${port}`], clientId: 'groups-test' });
@@ -91,7 +101,7 @@ const handledCount = (group: MemberProcess[]) => group.reduce((sum, m) => sum + 
 
 describe('consumer groups (client)', () => {
   it('three members share a 12-partition topic: 100,000 keyed messages each processed exactly once, each partition by one member', async () => {
-    const { port } = await broker();
+    const { port } = await sharedBroker();
     const rill = client(port);
     await createTopic(rill, 'orders', 12);
     const group = ['a', 'b', 'c'].map((name) => member(name, port, { groupId: 'billing', topics: ['orders'], assignor: 'range' }));
@@ -129,7 +139,7 @@ describe('consumer groups (client)', () => {
   }, 150_000);
 
   it('SIGKILL of a member mid-stream: its partitions move within the session timeout, nothing is missed, duplicates only from its uncommitted window', async () => {
-    const { port } = await broker();
+    const { port } = await sharedBroker();
     const rill = client(port);
     await createTopic(rill, 'events', 12);
     const group = ['a', 'b', 'c'].map((name) => member(name, port, { groupId: 'audit', topics: ['events'], assignor: 'roundrobin', delayMs: 1, autoCommitThreshold: 100, autoCommitIntervalMs: 300 }));
@@ -180,7 +190,7 @@ describe('consumer groups (client)', () => {
   }, 150_000);
 
   it('cooperative-sticky: a member joining takes partitions over without the others giving up the ones that stay, and nothing is processed twice', async () => {
-    const { port } = await broker();
+    const { port } = await sharedBroker();
     const rill = client(port);
     await createTopic(rill, 'stream', 6);
     const first = member('first', port, { groupId: 'sticky', topics: ['stream'], assignor: 'cooperative-sticky', delayMs: 1 });
@@ -227,7 +237,7 @@ describe('consumer groups (client)', () => {
   }, 90_000);
 
   it('two groups on the same topic each receive every message', async () => {
-    const { port } = await broker();
+    const { port } = await sharedBroker();
     const rill = client(port);
     await createTopic(rill, 'news', 3);
     const a = member('a', port, { groupId: 'readers-a', topics: ['news'], mode: 'batch' });
@@ -246,7 +256,7 @@ describe('consumer groups (client)', () => {
   }, 60_000);
 
   it('poll(): pulls batches of at most maxRecords, waits maxWaitMs when none are ready, and commits what was polled', async () => {
-    const { port } = await broker();
+    const { port } = await sharedBroker();
     const rill = client(port);
     await createTopic(rill, 'pulled', 2);
     await produce(rill, 'pulled', 1_000);
@@ -275,7 +285,7 @@ describe('consumer groups (client)', () => {
   }, 60_000);
 
   it('static membership: a member SIGKILLed and restarted with its groupInstanceId gets its partitions back without a rebalance', async () => {
-    const { port } = await broker();
+    const { port } = await sharedBroker();
     const rill = client(port);
     await createTopic(rill, 'static', 4);
     const options = (id: string) => ({ groupId: 'statics', topics: ['static'], groupInstanceId: id, sessionTimeoutMs: 10_000 });
@@ -297,7 +307,7 @@ describe('consumer groups (client)', () => {
   }, 60_000);
 
   it('a pattern subscription picks up a topic created later', async () => {
-    const { port } = await broker();
+    const { port } = await sharedBroker();
     const rill = client(port);
     await createTopic(rill, 'metrics-cpu', 1);
     await createTopic(rill, 'logs', 1);
@@ -331,7 +341,7 @@ describe('consumer groups (client)', () => {
     }
 
     it('a member the coordinator no longer knows (UNKNOWN_MEMBER_ID) loses its partitions, rejoins as a new member and goes on consuming', async () => {
-      const { port } = await broker();
+      const { port } = await sharedBroker();
       const rill = client(port);
       await createTopic(rill, 'jobs', 2);
       const { consumer, received, events } = await joinedMember(port, 'jobs', 'workers');
@@ -348,7 +358,7 @@ describe('consumer groups (client)', () => {
     }, 60_000);
 
     it('a commit for a partition the member does not own is refused with PARTITION_NOT_ASSIGNED; a bad groupId with INVALID_GROUP_ID', async () => {
-      const { port } = await broker();
+      const { port } = await sharedBroker();
       const rill = client(port);
       await createTopic(rill, 'mine', 1);
       await createTopic(rill, 'theirs', 1);

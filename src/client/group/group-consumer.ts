@@ -268,14 +268,9 @@ export class GroupConsumer extends EventEmitter {
     if (!this.rebalance.accepts(topic, partition)) return;
     const next = this.committer.consumedOffset(topic, partition);
     if (next >= 0 && message.offset < next) return;
-    const waiting = this.pollBuffer.push(payload);
-    if (waiting === undefined) return;
-    this.current = waiting;
-    try {
-      await waiting;
-    } finally {
-      this.current = null;
-    }
+    // Handed over: the wait is only backpressure, not processing, so it is not `current` (a
+    // revocation drops the buffered messages it concerns instead of waiting for a poll()).
+    await this.pollBuffer.push(payload);
   }
 
   private async handleMessage(each: (payload: EachMessagePayload) => Promise<void>, payload: EachMessagePayload): Promise<void> {
