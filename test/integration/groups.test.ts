@@ -357,6 +357,23 @@ describe('consumer groups (client)', () => {
       expect(new Set(received).size).toBe(100);
     }, 60_000);
 
+    it('seek() on an owned partition re-reads from there (also before the committed offset); on another one it is refused', async () => {
+      const { port } = await sharedBroker();
+      const rill = client(port);
+      await createTopic(rill, 'rewind', 1);
+      await produce(rill, 'rewind', 50);
+      const { consumer, received } = await joinedMember(port, 'rewind', 'rewinders');
+      await waitFor(() => received.length >= 50, { what: '50 messages' });
+      await consumer.commitConsumed();
+      consumer.seek({ topic: 'rewind', partition: 0, offset: 'earliest' });
+      await waitFor(() => received.length >= 100, { what: 'the 50 again' });
+      expect(received.slice(50)).toEqual(received.slice(0, 50));
+      consumer.seek({ topic: 'rewind', partition: 0, offset: 40 });
+      await waitFor(() => received.length >= 110, { what: 'the last 10 again' });
+      expect(received.slice(100)).toEqual(received.slice(40, 50));
+      expect(() => consumer.seek({ topic: 'rewind', partition: 1, offset: 0 })).toThrow(expect.objectContaining({ code: Errors.PARTITION_NOT_ASSIGNED.code }));
+    }, 60_000);
+
     it('a commit for a partition the member does not own is refused with PARTITION_NOT_ASSIGNED; a bad groupId with INVALID_GROUP_ID', async () => {
       const { port } = await sharedBroker();
       const rill = client(port);

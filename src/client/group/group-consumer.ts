@@ -266,7 +266,7 @@ export class GroupConsumer extends EventEmitter {
   private async bufferMessage(payload: EachMessagePayload): Promise<void> {
     const { topic, partition, message } = payload;
     if (!this.rebalance.accepts(topic, partition)) return;
-    const next = this.committer.consumedOffset(topic, partition);
+    const next = this.committer.floorOf(topic, partition);
     if (next >= 0 && message.offset < next) return;
     // Handed over: the wait is only backpressure, not processing, so it is not `current` (a
     // revocation drops the buffered messages it concerns instead of waiting for a poll()).
@@ -277,7 +277,7 @@ export class GroupConsumer extends EventEmitter {
     const { topic, partition, message } = payload;
     if (!this.rebalance.accepts(topic, partition)) return;
     // A message fetched before its partition was revoked and assigned again, or before a commit moved past it.
-    const next = this.committer.consumedOffset(topic, partition);
+    const next = this.committer.floorOf(topic, partition);
     if (next >= 0 && message.offset < next) return;
     const handling = each(payload);
     this.current = handling;
@@ -293,7 +293,7 @@ export class GroupConsumer extends EventEmitter {
   private async handleBatch(config: GroupRunConfig, batch: FetchedBatch, isRunning: () => boolean, isStale: () => boolean): Promise<void> {
     const { topic, partition } = batch;
     if (!this.rebalance.accepts(topic, partition)) return;
-    const next = this.committer.consumedOffset(topic, partition);
+    const next = this.committer.floorOf(topic, partition);
     if (next >= 0 && batch.nextOffset <= next) return;
     const handling = config.eachBatch!({
       batch,

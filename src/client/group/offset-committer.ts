@@ -39,6 +39,8 @@ interface Progress {
   consumed: number;
   /** What the coordinator holds for us (or what we found at assignment); -1 for none. */
   committed: number;
+  /** Messages below this were handled already (or sought past): a stale fetch's leftovers are skipped. -1: none. */
+  floor: number;
   metadata?: string;
 }
 
@@ -63,7 +65,7 @@ export class OffsetCommitter {
 
   /** Starts tracking a partition whose committed offset is `committed` (-1: none). */
   track(topic: string, partition: number, committed: number): void {
-    this.progress.set(tpKey(topic, partition), { topic, partition, consumed: -1, committed });
+    this.progress.set(tpKey(topic, partition), { topic, partition, consumed: -1, committed, floor: committed });
   }
 
   untrack(topic: string, partition: number): void {
@@ -79,7 +81,13 @@ export class OffsetCommitter {
     const p = this.progress.get(tpKey(topic, partition));
     if (p === undefined) return;
     p.consumed = nextOffset;
+    p.floor = nextOffset;
     this.uncommittedMessages += count;
+  }
+
+  /** The offset below which a partition's messages are not handed out again (-1: no bound). */
+  floorOf(topic: string, partition: number): number {
+    return this.progress.get(tpKey(topic, partition))?.floor ?? -1;
   }
 
   /** The next offset of a partition as far as the application got (or its commit), or -1. */
@@ -88,10 +96,12 @@ export class OffsetCommitter {
     return p === undefined ? -1 : p.consumed >= 0 ? p.consumed : p.committed;
   }
 
-  /** Forgets a partition's progress (after a seek: the next commit is the new position's). */
+  /** After a seek: the application reads from `nextOffset` on (-1: 'earliest' or 'latest', not known yet). */
   resetConsumed(topic: string, partition: number, nextOffset: number): void {
     const p = this.progress.get(tpKey(topic, partition));
-    if (p !== undefined) p.consumed = nextOffset;
+    if (p === undefined) return;
+    p.floor = nextOffset;
+    if (nextOffset >= 0) p.consumed = nextOffset;
   }
 
   /** Whether some partition has progress the coordinator does not hold. */
