@@ -7,6 +7,13 @@ export type { Message, Partitioner, PartitionerArgs, ProducerBatchRecord, Produc
 export type { RecordMetadata } from './send-result.js';
 export { Consumer } from './consumer.js';
 export type { Assignment, ConsumerConfig, EachBatchPayload, EachMessagePayload, RunConfig, SeekOffset, TopicPartitionOffset } from './consumer.js';
+export { GroupConsumer } from './group/group-consumer.js';
+export type { GroupConsumerConfig, GroupEachBatchPayload, GroupRunConfig, PollOptions } from './group/group-consumer.js';
+export type { RebalanceListener, TopicPartition } from './group/rebalance-handler.js';
+export type { SubscribeOptions } from './group/subscription.js';
+export type { OffsetToCommit } from './group/offset-committer.js';
+export { cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './assignors/index.js';
+export type { Assignor, AssignorMember, RebalanceProtocol } from './assignors/index.js';
 export { FetchedBatch } from './fetched-batch.js';
 export type { KafkaMessage } from './fetched-batch.js';
 export type { OffsetReset } from './fetcher.js';

@@ -10,6 +10,7 @@ import { Errors, RillError } from '../errors.js';
 import { Admin } from './admin.js';
 import { Cluster } from './cluster.js';
 import { Consumer, type ConsumerConfig } from './consumer.js';
+import { GroupConsumer, type GroupConsumerConfig } from './group/group-consumer.js';
 import { silentLogger, type ClientLogger } from './logger.js';
 import { Producer, type ProducerConfig } from './producer.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
@@ -38,7 +39,7 @@ export class Rill {
   private readonly cluster: Cluster;
   private readonly config: Required<Omit<RillConfig, 'logger' | 'retry'>> & { retry: RetryOptions; logger: ClientLogger };
   private readonly producers = new Set<Producer>();
-  private readonly consumers = new Set<Consumer>();
+  private readonly consumers = new Set<Consumer | GroupConsumer>();
   private readonly admins = new Set<Admin>();
 
   constructor(config: RillConfig) {
@@ -73,8 +74,25 @@ export class Rill {
     return producer;
   }
 
-  consumer(config: ConsumerConfig = {}): Consumer {
-    const consumer = new Consumer(this.cluster, config, {
+  /**
+   * With `groupId`: a member of that consumer group (subscribe, run, committed offsets,
+   * rebalancing). Without: a consumer of partitions it assigns itself, keeping its own positions.
+   */
+  consumer(config: GroupConsumerConfig): GroupConsumer;
+  consumer(config?: ConsumerConfig & { groupId?: undefined }): Consumer;
+  consumer(config: (ConsumerConfig & { groupId?: undefined }) | GroupConsumerConfig = {}): Consumer | GroupConsumer {
+    if (config !== null && typeof config === 'object' && 'groupId' in config && config.groupId !== undefined) {
+      const member = new GroupConsumer(this.cluster, config, {
+        requestTimeoutMs: this.config.requestTimeoutMs,
+        maxFrameBytes: this.config.maxFrameBytes,
+        retry: this.cluster.retry,
+        logger: this.config.logger,
+        clientId: this.config.clientId,
+      });
+      this.consumers.add(member);
+      return member;
+    }
+    const consumer = new Consumer(this.cluster, config as ConsumerConfig, {
       requestTimeoutMs: this.config.requestTimeoutMs,
       maxFrameBytes: this.config.maxFrameBytes,
       retry: this.cluster.retry,

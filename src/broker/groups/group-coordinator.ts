@@ -555,7 +555,13 @@ export class GroupCoordinator {
     }
     if (group.state === 'Dead') return all(fail(Errors.COORDINATOR_NOT_AVAILABLE, `group '${request.groupId}' is being deleted`));
     const now = this.clock.now();
-    const accepted = request.partitions.filter((p) => member === undefined || member.assigned.has(partitionKey(p.topic, p.partition)));
+    const ownedByAnyone = (k: string) => [...group.members.values()].some((m) => m.assigned.has(k));
+    const accepted = request.partitions.filter((p) => {
+      if (member === undefined) return true;
+      const k = partitionKey(p.topic, p.partition);
+      // A cooperative member's revoked partition: its final commit, before the next owner has it.
+      return member.assigned.has(k) || (member.revoked.has(k) && !ownedByAnyone(k));
+    });
     const records = accepted.map((p) => offsetRecord(group.groupId, p.topic, p.partition, { offset: p.offset, metadata: p.metadata ?? '', commitTimestamp: now }));
     if (records.length > 0) {
       try {

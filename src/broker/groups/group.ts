@@ -47,9 +47,18 @@ export class Member {
     this.subscription = record.subscription;
   }
 
+  /**
+   * Partitions the previous sync gave this member and the last one took away: a cooperative member
+   * gives them up only after this generation's SyncGroup, and commits its progress on them then
+   * (KIP-429), so such a commit is accepted until another member is assigned the partition.
+   */
+  revoked = new Set<string>();
+
   setAssignment(assignment: TopicPartitions[]): void {
+    const previous = this.assigned;
     this.assignment = assignment;
     this.assigned = new Set(assignment.flatMap(({ topic, partitions }) => partitions.map((p) => partitionKey(topic, p))));
+    this.revoked = new Set([...previous].filter((k) => !this.assigned.has(k)));
   }
 
   /** Whether a rejoin changes nothing the assignor looks at. */

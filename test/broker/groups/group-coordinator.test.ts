@@ -107,6 +107,27 @@ describe('group coordinator', () => {
     expect(c.fetchOffsets({ groupId: 'g' }).partitions.map((p) => p.offset)).toEqual([42]);
   });
 
+  it('accepts a cooperative member\'s commit for a partition just revoked from it, until another member is assigned it', async () => {
+    const { c } = coordinator();
+    const { a, b, leader, follower } = await stableGroup(c);
+    const rebalance = async (assignments: { memberId: string; partitions: { topic: string; partitions: number[] }[] }[]) => {
+      const [jl] = await Promise.all([c.join(joinRequest('g', { memberId: leader }), 'h'), c.join(joinRequest('g', { memberId: follower }), 'h')]);
+      const followerSync = c.sync({ groupId: 'g', generationId: jl.generationId, memberId: follower });
+      expect((await c.sync({ groupId: 'g', generationId: jl.generationId, memberId: leader, assignments })).errorCode).toBe(0);
+      expect((await followerSync).errorCode).toBe(0);
+      return jl.generationId;
+    };
+    // Generation 3 takes t-1 from a and gives it to nobody yet (KIP-429's first round).
+    const third = await rebalance([assignment(a, [0]), assignment(b, [2])]);
+    const revokedCommit = await c.commit({ groupId: 'g', generationId: third, memberId: a, partitions: [{ topic: 't', partition: 1, offset: 9 }] });
+    expect(revokedCommit.partitions[0].errorCode).toBe(0);
+    expect((await c.commit({ groupId: 'g', generationId: third, memberId: b, partitions: [{ topic: 't', partition: 1, offset: 9 }] })).partitions[0].errorCode).toBe(Errors.PARTITION_NOT_ASSIGNED.code);
+    // Generation 4 gives it to b: a may no longer commit it.
+    const fourth = await rebalance([assignment(a, [0]), assignment(b, [1, 2])]);
+    expect((await c.commit({ groupId: 'g', generationId: fourth, memberId: a, partitions: [{ topic: 't', partition: 1, offset: 10 }] })).partitions[0].errorCode).toBe(Errors.PARTITION_NOT_ASSIGNED.code);
+    expect(c.fetchOffsets({ groupId: 'g', partitions: [{ topic: 't', partition: 1 }] }).partitions[0].offset).toBe(9);
+  });
+
   it('evicts a member that stops heartbeating and rebalances the rest', async () => {
     const { c, clock } = coordinator();
     const { a, b, generationId } = await stableGroup(c);
