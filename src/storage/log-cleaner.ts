@@ -111,7 +111,8 @@ export async function cleanLog(log: CleanableLog, now: number, force: boolean): 
     if (s.nextOffset > firstDirty) dirtyBytes += s.size;
   }
   const dirtyRatio = totalBytes === 0 ? 0 : dirtyBytes / totalBytes;
-  if (dirtyBytes === 0) return { skipped: 'nothing-cleanable', dirtyRatio };
+  // Forced with nothing dirty: the pass only recleans (dropping tombstones that have aged out).
+  if (dirtyBytes === 0 && !force) return { skipped: 'nothing-cleanable', dirtyRatio };
   if (!force && dirtyRatio < config.minCleanableDirtyRatio) return { skipped: 'below-dirty-ratio', dirtyRatio };
 
   // --- 3. the offset map over the dirty records ---
@@ -141,8 +142,8 @@ export async function cleanLog(log: CleanableLog, now: number, force: boolean): 
     }
     mapEnd = segment.nextOffset;
   }
-  if (mapEnd <= firstDirty) return { skipped: 'nothing-cleanable', dirtyRatio };
   const toClean = segments.filter((s) => s.baseOffset < mapEnd);
+  if (toClean.length === 0) return { skipped: 'nothing-cleanable', dirtyRatio };
 
   // --- 5. each producer's last batch in the range (kept even when emptied) ---
   const lastBatchOf = new Map<number, number>();
