@@ -242,7 +242,7 @@ describe('cleanup.policy and friends', () => {
     expect(logConfigFromProperties({ 'cleanup.policy': 'delete, compact' }).cleanupPolicy).toBe('compact,delete');
     expect(logConfigFromProperties({ 'min.cleanable.dirty.ratio': '0.25' }).minCleanableDirtyRatio).toBe(0.25);
     expect(logConfigFromProperties({ 'delete.retention.ms': '1000' }).deleteRetentionMs).toBe(1000);
-    for (const bad of [{ 'cleanup.policy': 'compress' }, { 'cleanup.policy': 'compact,compact' }, { 'min.cleanable.dirty.ratio': '1.5' }, { 'min.cleanable.dirty.ratio': 'half' }]) {
+    for (const bad of [{ 'cleanup.policy': 'compress' } as Record<string, string>, { 'cleanup.policy': 'compact,compact' }, { 'min.cleanable.dirty.ratio': '1.5' }, { 'min.cleanable.dirty.ratio': 'half' }]) {
       expect(() => logConfigFromProperties(bad)).toThrow(RillError);
       try {
         logConfigFromProperties(bad);
