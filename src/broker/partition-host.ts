@@ -234,7 +234,7 @@ export class PartitionHost {
       if (!compacts(hosted.log.config)) continue;
       const [topic, partition] = fromKey(k);
       checked++;
-      hosted.log.clean(now).then(
+      Promise.resolve(now).then((at) => hosted.log.clean(at)).then(
         (outcome) => {
           if (!isCleanSkip(outcome)) this.logger.info({ topic, partition, ...outcome }, 'log cleaner pass done');
         },

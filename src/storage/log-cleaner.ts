@@ -170,6 +170,11 @@ export async function cleanLog(log: CleanableLog, now: number, force: boolean): 
     if (!log.holds(group)) return { skipped: 'log-changed', dirtyRatio };
     const cleaned = await writeCleaned(log, group, keep, lastBatchOf, result);
     if (cleaned === null) return { skipped: 'log-changed', dirtyRatio };
+    // Checked again with no await before the swap: the swap itself is synchronous.
+    if (!log.holds(group)) {
+      unlinkSync(cleaned.path);
+      return { skipped: 'log-changed', dirtyRatio };
+    }
     swapIn(log, group, cleaned.path, cleaned.size);
     result.segmentsRead += group.length;
     result.segmentsWritten++;
