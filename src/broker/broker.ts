@@ -30,7 +30,8 @@ import type { OwnerWorkerData } from './owner-worker.js';
 
 /**
  * __consumer_offsets: 100 MiB segments (Kafka's offsets.topic.segment.bytes), kept forever — a
- * group's last commit may be months old and must not age out.
+ * group's last commit may be months old and must not age out — and compacted by key, so cleaning
+ * keeps only the last commit per group/topic/partition and the last record of each group.
  */
 export const OFFSETS_TOPIC_CONFIG = { 'segment.bytes': 100 * 1024 * 1024, 'retention.ms': -1, 'cleanup.policy': 'compact' } as const;
 
