@@ -77,6 +77,15 @@ const MAX_OFFSETS_PER_SEGMENT = 0x7fffffff;
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Drops an abandoned `.cleaned` file; it may be gone already (the topic was deleted meanwhile). */
+function discard(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
 /**
  * Calls `each` for every batch of `segment` whose last offset is >= `from`, yielding as it goes.
  * False when `each` stopped it or the segment left the log.
@@ -172,7 +181,7 @@ export async function cleanLog(log: CleanableLog, now: number, force: boolean): 
     if (cleaned === null) return { skipped: 'log-changed', dirtyRatio };
     // Checked again with no await before the swap: the swap itself is synchronous.
     if (!log.holds(group)) {
-      unlinkSync(cleaned.path);
+      discard(cleaned.path);
       return { skipped: 'log-changed', dirtyRatio };
     }
     swapIn(log, group, cleaned.path, cleaned.size);
@@ -267,10 +276,10 @@ async function writeCleaned(
     ok = true;
   } finally {
     closeSync(fd);
-    if (!ok) unlinkSync(path);
+    if (!ok) discard(path);
   }
   if (!log.holds(group)) {
-    unlinkSync(path);
+    discard(path);
     return null;
   }
   result.bytesWritten += size;
