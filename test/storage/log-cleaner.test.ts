@@ -101,6 +101,27 @@ describe('log cleaner', () => {
     await log.close();
   });
 
+  it('lets appends go on during a pass, and a log closed mid-pass keeps its old segments and no leftovers', async () => {
+    const log = await PartitionLog.open(tempDir(), { config: COMPACT });
+    await writeRounds(log, 20, 200);
+    await sealAll(log);
+    const pass = log.clean(undefined, { force: true });
+    const during = await writeRounds(log, 20, 5);
+    await pass;
+    const seen = readAll(log);
+    for (const [key, offset] of during) expect(seen.find((s) => s.key === key && s.offset === offset)).toBeDefined();
+    await writeRounds(log, 20, 200);
+    await sealAll(log);
+    const before = readAll(log);
+    const interrupted = log.clean(undefined, { force: true });
+    await log.close();
+    expect(await interrupted).toMatchObject({ skipped: 'log-changed' });
+    expect(readdirSync(log.dir).filter((n) => n.includes('.cleaned') || n.includes('.swap'))).toEqual([]);
+    const reopened = await PartitionLog.open(log.dir, { config: COMPACT });
+    expect(readAll(reopened)).toEqual(before);
+    await reopened.close();
+  });
+
   it('serves reads from any offset across the gaps it leaves, without renumbering', async () => {
     const log = await PartitionLog.open(tempDir(), { config: COMPACT });
     await writeRounds(log, 7, 40);
