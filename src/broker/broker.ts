@@ -30,9 +30,10 @@ import type { OwnerWorkerData } from './owner-worker.js';
 
 /**
  * __consumer_offsets: 100 MiB segments (Kafka's offsets.topic.segment.bytes), kept forever — a
- * group's last commit may be months old and must not age out.
+ * group's last commit may be months old and must not age out — and compacted by key, so cleaning
+ * keeps only the last commit per group/topic/partition and the last record of each group.
  */
-export const OFFSETS_TOPIC_CONFIG = { 'segment.bytes': 100 * 1024 * 1024, 'retention.ms': -1 } as const;
+export const OFFSETS_TOPIC_CONFIG = { 'segment.bytes': 100 * 1024 * 1024, 'retention.ms': -1, 'cleanup.policy': 'compact' } as const;
 
 /**
  * Request rings hold at least two of the largest frames (an entry may take half a ring), rounded
@@ -70,6 +71,7 @@ export class Broker {
   private opened = false;
   private stopping: Promise<void> | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
+  private cleanerTimer: NodeJS.Timeout | null = null;
 
   private constructor(config: BrokerConfig, logger: Logger, identity: NodeIdentity, registry: TopicRegistry, placement: PartitionPlacement, pool: SlotPool) {
     this.config = config;
@@ -143,6 +145,8 @@ export class Broker {
     await broker.listen();
     broker.retentionTimer = setInterval(() => void broker.applyRetention(), config.retentionCheckIntervalMs);
     broker.retentionTimer.unref();
+    broker.cleanerTimer = setInterval(() => void broker.startCleaning(), config.cleanerBackoffMs);
+    broker.cleanerTimer.unref();
     logger.info(
       { nodeId: identity.nodeId, clusterId: identity.clusterId, host: config.host, port: broker.port, httpPort: broker.httpPort, workers: config.workers, dataDir: config.dataDir, topics: registry.list().length },
       'broker started',
@@ -203,6 +207,12 @@ export class Broker {
     }
   }
 
+  /** Asks every worker to start a log-cleaner pass on its compacted partitions that need one. */
+  async startCleaning(): Promise<void> {
+    const results = await Promise.allSettled(Array.from({ length: this.pool.size }, (_, slot) => this.pool.run<unknown>(slot, { op: 'clean' })));
+    for (const result of results) if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'log cleaner check failed');
+  }
+
   private onSlotDown(slot: number): void {
     this.logger.error({ slot, partitions: this.placement.partitionsOf(slot).length }, 'worker died; its partitions are unavailable until a replacement has recovered them');
     this.router.slotDown(slot);
@@ -261,6 +271,7 @@ export class Broker {
   private async shutdown(): Promise<void> {
     this.logger.info('broker stopping');
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    if (this.cleanerTimer !== null) clearInterval(this.cleanerTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const httpClosed = this.http.close();
     for (const socket of this.sockets) socket.destroy();

@@ -27,6 +27,8 @@ export interface BrokerConfig {
   defaultPartitions: number;
   /** How often each worker applies retention to its partitions (Kafka's default: 5 minutes). */
   retentionCheckIntervalMs: number;
+  /** How often owners look for compacted topics dirty enough to clean (Kafka's log.cleaner.backoff.ms). */
+  cleanerBackoffMs: number;
   /** Largest HTTP request body accepted (413 beyond). */
   httpMaxBodyBytes: number;
   /** HTTP fetches allowed to wait for data at once (429 beyond). */
@@ -97,6 +99,7 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'group.max.session.timeout.ms', key: 'groupMaxSessionTimeoutMs', kind: 'int', default: 1_800_000, min: 1, max: 2 ** 31 - 1, description: 'longest session timeout a consumer may ask for' },
   { name: 'group.initial.rebalance.delay.ms', key: 'groupInitialRebalanceDelayMs', kind: 'int', default: 3000, min: 0, max: 2 ** 31 - 1, description: 'how long a new group waits for more members before its first generation' },
   { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },
+  { name: 'log.cleaner.backoff.ms', key: 'cleanerBackoffMs', kind: 'int', default: 15_000, min: 10, max: 2 ** 31 - 1, description: 'how often the log cleaner checks compacted topics for dirty segments' },
 ];
 
 /** Broker-level log defaults: every topic log property, prefixed with 'log.'. */

@@ -36,6 +36,8 @@ export type OwnerTask =
   | { op: 'close'; partitions: { topic: string; partition: number }[] }
   | { op: 'stats' }
   | { op: 'retention'; now?: number }
+  /** Starts a log-cleaner pass on compacted partitions that need one; answers without waiting for it. */
+  | { op: 'clean'; now?: number }
   | { op: 'shutdown' }
   /** Ends this thread as a crash would (logs left unflushed): for fault tests and operators. */
   | { op: 'exit'; code: number };
@@ -78,6 +80,8 @@ export default async function handleTask(task: OwnerTask): Promise<unknown> {
       return host.stats();
     case 'retention':
       return host.retention(task.now);
+    case 'clean':
+      return host.startCleaning(task.now);
     case 'shutdown':
       await host.closeAll();
       return null;

@@ -7,7 +7,7 @@
 
 import { Errors, RillError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { PartitionLog, type LogConfig, type RetentionResult } from '../storage/index.js';
+import { compacts, isCleanSkip, PartitionLog, type LogConfig, type RetentionResult } from '../storage/index.js';
 
 export interface PartitionSpec {
   topic: string;
@@ -221,6 +221,27 @@ export class PartitionHost {
       }
     }
     return results;
+  }
+
+  /**
+   * Starts a compaction pass (PartitionLog.clean) on each compacted partition, in the background
+   * on this thread: it yields between chunks, so requests keep being served. Returns how many
+   * partitions were checked. A pass that fails is logged and retried at the next check.
+   */
+  startCleaning(now: number = Date.now()): number {
+    let checked = 0;
+    for (const [k, hosted] of this.partitions) {
+      if (!compacts(hosted.log.config)) continue;
+      const [topic, partition] = fromKey(k);
+      checked++;
+      Promise.resolve(now).then((at) => hosted.log.clean(at)).then(
+        (outcome) => {
+          if (!isCleanSkip(outcome)) this.logger.info({ topic, partition, ...outcome }, 'log cleaner pass done');
+        },
+        (error) => this.logger.error({ topic, partition, err: error }, 'log cleaner pass failed'),
+      );
+    }
+    return checked;
   }
 
   stats(): PartitionStatus[] {

@@ -10,9 +10,10 @@
 // Safety: the main thread only touches ranges a worker has just reported as holding batches
 // below the high watermark. The owner never shortens a file below such bytes while they can
 // still be fetched (truncation cuts only above the high watermark; retention unlinks whole files,
-// which stay readable while mapped), so a view never reaches past the end of its file.
+// which stay readable while mapped; compaction swaps a new file in under the old name, which is
+// noticed by inode), so a view never reaches past the end of its file.
 
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, fstatSync, statSync } from 'node:fs';
 import { constants as nativeConstants, nativeIo, type FileIo } from '../native/index.js';
 import { storageError } from '../storage/index.js';
 
@@ -26,6 +27,8 @@ interface Mapping {
 
 interface MappedFile {
   fd: number;
+  /** Inode of the file when opened: the log cleaner replaces a segment file under the same name. */
+  ino: number;
   current: Mapping | null;
   lastUsed: number;
 }
@@ -105,6 +108,13 @@ export class SegmentMappings {
 
   private open(file: string): MappedFile {
     let entry = this.files.get(file);
+    // Compaction swaps a cleaned file in under the segment's name (log-cleaner.ts): a descriptor
+    // of the old inode would serve old bytes at new positions. One stat per fetched partition
+    // (about a microsecond) tells; a replaced file is reopened.
+    if (entry !== undefined && statSync(file, { throwIfNoEntry: false })?.ino !== entry.ino) {
+      this.closeFile(file, entry);
+      entry = undefined;
+    }
     if (entry === undefined) {
       let fd: number;
       try {
@@ -112,7 +122,7 @@ export class SegmentMappings {
       } catch (error) {
         throw storageError(error, `opening ${file} for a fetch`);
       }
-      entry = { fd, current: null, lastUsed: 0 };
+      entry = { fd, ino: fstatSync(fd).ino, current: null, lastUsed: 0 };
       this.files.set(file, entry);
     }
     return entry;

@@ -51,6 +51,55 @@ export interface CliAdmin {
   describeTopics(request: { topics: string[] }): Promise<CliTopicDescription[]>;
   /** Each partition's first (low) and next (high) offset, by ListOffsets. */
   fetchTopicOffsets(topic: string): Promise<{ partition: number; low: number; high: number }[]>;
+  // Consumer groups (src/client/admin-groups.ts).
+  listGroups(options?: { states?: string[] }): Promise<CliGroupListing[]>;
+  /** Throws GROUP_ID_NOT_FOUND for a group that does not exist. */
+  describeGroup(groupId: string): Promise<CliGroupDescription>;
+  fetchOffsets(options: { groupId: string; topics?: string[] }): Promise<CliPartitionLag[]>;
+  /** Throws NON_EMPTY_GROUP while the group has members. */
+  resetOffsets(options: { groupId: string; topic: string; partitions?: number[]; target: CliResetTarget; dryRun?: boolean }): Promise<CliOffsetChange[]>;
+  deleteGroups(groupIds: string[]): Promise<void>;
+}
+
+export interface CliGroupListing {
+  groupId: string;
+  protocolType: string;
+  state: string;
+}
+
+export interface CliGroupMember {
+  memberId: string;
+  groupInstanceId?: string;
+  clientId: string;
+  clientHost: string;
+  assignment: { topic: string; partitions: number[] }[];
+}
+
+export interface CliGroupDescription {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocol: string;
+  generationId: number;
+  leader: string;
+  members: CliGroupMember[];
+}
+
+export interface CliPartitionLag {
+  topic: string;
+  partition: number;
+  committedOffset: number;
+  logEndOffset: number;
+  lag: number | null;
+}
+
+export type CliResetTarget = { to: 'earliest' } | { to: 'latest' } | { to: 'offset'; offset: number } | { to: 'timestamp'; timestamp: number };
+
+export interface CliOffsetChange {
+  topic: string;
+  partition: number;
+  currentOffset: number;
+  newOffset: number;
 }
 
 export interface CliProducerConfig {

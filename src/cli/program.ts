@@ -1,4 +1,4 @@
-// The `rill` command tree: start, topics, produce, consume. Main thread.
+// The `rill` command tree: start, topics, produce, consume, groups. Main thread.
 //
 // Built by a function that takes the client factory, so tests can build the same tree over a fake
 // client; main.ts builds it over the real one and parses argv.
@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import type { ClientFactory } from './cli-client.js';
 import { consumeCommand } from './consume-command.js';
 import { reportUsageErrorsOnOneLine } from './fail.js';
+import { groupsCommand } from './groups-command.js';
 import { produceCommand } from './produce-command.js';
 import { startCommand } from './start-command.js';
 import { topicsCommand } from './topics-command.js';
@@ -19,6 +20,7 @@ export function createProgram(connect: ClientFactory): Command {
   program.addCommand(topicsCommand(connect));
   program.addCommand(produceCommand(connect));
   program.addCommand(consumeCommand(connect));
+  program.addCommand(groupsCommand(connect));
   program.addHelpText(
     'after',
     `
@@ -29,7 +31,8 @@ Examples:
   $ rill start
   $ rill topics create orders --partitions 3
   $ seq 1000 | rill produce orders
-  $ rill consume orders --from-beginning --max 10`,
+  $ rill consume orders --from-beginning --max 10
+  $ rill groups describe billing`,
   );
   reportUsageErrorsOnOneLine(program);
   return program;

@@ -2,6 +2,8 @@
 // thread. Shaped like kafkajs's admin (createTopics resolves false when every topic already
 // existed; other per-topic errors throw), over the shared Cluster's connections.
 //
+// Consumer-group tools (list, describe, offsets with lag, resets, delete) are admin-groups.ts.
+//
 // Topic management goes to any broker (with one node, the node; in a cluster, the broker forwards
 // it to the controller). Offset lookups go to each partition's leader (list-offsets.ts). Requests
 // are retried with the retry policy when the failure is retriable (a lost connection, a leader
@@ -13,6 +15,8 @@ import { ApiKeys, type ApiKey, type PartitionDescription as ProtocolPartitionDes
 import { type Cluster } from './cluster.js';
 import { RillDisconnectedError, errorFromCode } from './errors.js';
 import { EARLIEST, LATEST, listOffsets, type OffsetAnswer, type OffsetQuery } from './list-offsets.js';
+import * as groups from './admin-groups.js';
+import type { GroupAdminContext, GroupDescription, GroupListing, OffsetChange, PartitionLag, ResetOffsetsOptions } from './admin-groups.js';
 
 export interface CreateTopicsOptions {
   topics: { topic: string; numPartitions?: number; replicationFactor?: number; configs?: Record<string, string> }[];
@@ -142,6 +146,41 @@ export class Admin {
   async listOffsets(partitions: OffsetQuery[]): Promise<OffsetAnswer[]> {
     this.checkConnected();
     return listOffsets(this.cluster, partitions);
+  }
+
+  // --- consumer groups (admin-groups.ts) ------------------------------------------------------------
+
+  private get groupContext(): GroupAdminContext {
+    return { cluster: this.cluster, checkConnected: () => this.checkConnected() };
+  }
+
+  listGroups(options: { states?: string[] } = {}): Promise<GroupListing[]> {
+    return groups.listGroups(this.groupContext, options);
+  }
+
+  describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    return groups.describeGroups(this.groupContext, groupIds);
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    return (await groups.describeGroups(this.groupContext, [groupId]))[0];
+  }
+
+  /** Committed offset, log end offset and lag per partition (see admin-groups.ts). */
+  fetchOffsets(options: { groupId: string; topics?: string[] }): Promise<PartitionLag[]> {
+    return groups.fetchOffsets(this.groupContext, options);
+  }
+
+  resetOffsets(options: ResetOffsetsOptions): Promise<OffsetChange[]> {
+    return groups.resetOffsets(this.groupContext, options);
+  }
+
+  setOffsets(options: { groupId: string; topic: string; partitions: { partition: number; offset: number; metadata?: string }[] }): Promise<void> {
+    return groups.setOffsets(this.groupContext, options);
+  }
+
+  deleteGroups(groupIds: string[]): Promise<void> {
+    return groups.deleteGroups(this.groupContext, groupIds);
   }
 
   private async partitionsOf(topic: string): Promise<number[]> {

@@ -19,6 +19,7 @@ export type { KafkaMessage } from './fetched-batch.js';
 export type { OffsetReset } from './fetcher.js';
 export { Admin } from './admin.js';
 export type { CreateTopicsOptions, PartitionDescription, PartitionOffsets, TopicDescription } from './admin.js';
+export type { GroupDescription, GroupListing, GroupMemberDescription, OffsetChange, PartitionLag, ResetOffsetsOptions, ResetTarget } from './admin-groups.js';
 export type { OffsetAnswer, OffsetQuery } from './list-offsets.js';
 export type { PartitionInfo, TopicInfo } from './cluster.js';
 export { RillConnectionError, RillDisconnectedError, RillProducerFencedError, RillTimeoutError } from './errors.js';

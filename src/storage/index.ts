@@ -6,7 +6,10 @@ export type { AppendResult, PartitionLogOptions, ReadOptions, ReadResult, Retent
 export { syncDirectory, writeDurably } from './durable-files.js';
 export type { RecoveryReport } from './log-loader.js';
 export { DEFAULT_LOG_CONFIG, describeLogConfig, logConfigFromProperties, logConfigToProperties, resolveLogConfig } from './log-config.js';
-export type { FlushMode, LogConfig } from './log-config.js';
+export type { CleanupPolicy, FlushMode, LogConfig } from './log-config.js';
+export { compacts } from './log-config.js';
+export { isSkip as isCleanSkip } from './log-cleaner.js';
+export type { CleanResult, CleanSkip } from './log-cleaner.js';
 export { encodeRecordBatch } from './batch-encoder.js';
 export type { BatchInput, HeaderInput, RecordInput } from './batch-encoder.js';
 export { decodeRecordBatch, decodeRecordBatches } from './batch-decoder.js';

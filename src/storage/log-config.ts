@@ -5,6 +5,14 @@ import { Errors, RillError } from '../errors.js';
 
 export type FlushMode = 'async' | 'sync';
 
+/**
+ * cleanup.policy, as Kafka has it: 'delete' drops whole old segments by retention.ms/bytes,
+ * 'compact' keeps the latest record per key (log-cleaner.ts), 'compact,delete' does both.
+ */
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+
+const CLEANUP_POLICIES: readonly CleanupPolicy[] = ['delete', 'compact', 'compact,delete'];
+
 export interface LogConfig {
   /** segment.bytes: roll to a new segment beyond this size. Positions are u32, hence < 2 GiB. */
   segmentBytes: number;
@@ -24,6 +32,14 @@ export interface LogConfig {
   flushIntervalMs: number;
   /** producer.id.expiration.ms: forget an idempotent producer's sequences after this long idle. */
   producerIdExpirationMs: number;
+  /** cleanup.policy: see CleanupPolicy. */
+  cleanupPolicy: CleanupPolicy;
+  /** delete.retention.ms: how long a tombstone (null value) outlives the records it deletes. */
+  deleteRetentionMs: number;
+  /** min.cleanable.dirty.ratio: clean once this share of the sealed bytes is not yet cleaned. */
+  minCleanableDirtyRatio: number;
+  /** cleaner.dedupe.buffer.bytes: memory the cleaner's key map may use per cleaning pass. */
+  cleanerDedupeBufferBytes: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -51,12 +67,40 @@ const NUMBER_SETTINGS: readonly NumberSetting[] = [
   { key: 'flushIntervalMs', property: 'flush.interval.ms', default: 1000, min: 1, max: Number.MAX_SAFE_INTEGER },
   // Kafka's default: a producer idle for a day must bump its epoch before it writes again.
   { key: 'producerIdExpirationMs', property: 'producer.id.expiration.ms', default: DAY_MS, min: 1, max: Number.MAX_SAFE_INTEGER },
+  // Kafka's default: consumers have a day to see a delete before its tombstone is cleaned away.
+  { key: 'deleteRetentionMs', property: 'delete.retention.ms', default: DAY_MS, min: 0, max: Number.MAX_SAFE_INTEGER },
+  // 128 MiB, Kafka's log.cleaner.dedupe.buffer.bytes: about 1.6 M keys per pass (offset-map.ts).
+  { key: 'cleanerDedupeBufferBytes', property: 'cleaner.dedupe.buffer.bytes', default: 128 * 1024 * 1024, min: 64 * 1024, max: 2 * GiB - 1 },
 ];
 
+/** Kafka's default min.cleanable.dirty.ratio: a log is at most about twice its compacted size. */
+const DEFAULT_DIRTY_RATIO = 0.5;
+
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
-  ...(Object.fromEntries(NUMBER_SETTINGS.map((s) => [s.key, s.default])) as Omit<LogConfig, 'flushMode'>),
+  ...(Object.fromEntries(NUMBER_SETTINGS.map((s) => [s.key, s.default])) as Omit<LogConfig, 'flushMode' | 'cleanupPolicy' | 'minCleanableDirtyRatio'>),
   flushMode: 'async' as FlushMode,
+  cleanupPolicy: 'delete' as CleanupPolicy,
+  minCleanableDirtyRatio: DEFAULT_DIRTY_RATIO,
 });
+
+/** Whether the policy compacts by key / deletes by retention. */
+export function compacts(config: Pick<LogConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy !== 'delete';
+}
+
+export function deletesByRetention(config: Pick<LogConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy !== 'compact';
+}
+
+/** 'compact, delete', 'delete,compact' and 'compact,delete' are one policy, as in Kafka. */
+function parseCleanupPolicy(raw: unknown): CleanupPolicy {
+  const parts = String(raw).split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const set = new Set(parts);
+  if (parts.length > 0 && parts.length === set.size && [...set].every((p) => p === 'compact' || p === 'delete')) {
+    return set.size === 2 ? 'compact,delete' : (parts[0] as CleanupPolicy);
+  }
+  throw invalid(`cleanup.policy must be one of ${CLEANUP_POLICIES.join(', ')}, got ${JSON.stringify(raw)}`);
+}
 
 function invalid(message: string): RillError {
   return new RillError(Errors.INVALID_CONFIG, message);
@@ -82,6 +126,14 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
     }
     config.flushMode = overrides.flushMode;
   }
+  if (overrides.cleanupPolicy !== undefined) config.cleanupPolicy = parseCleanupPolicy(overrides.cleanupPolicy);
+  if (overrides.minCleanableDirtyRatio !== undefined) {
+    const ratio = overrides.minCleanableDirtyRatio;
+    if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+      throw invalid(`min.cleanable.dirty.ratio must be a number between 0 and 1, got ${JSON.stringify(ratio)}`);
+    }
+    config.minCleanableDirtyRatio = ratio;
+  }
   return config;
 }
 
@@ -91,6 +143,16 @@ export function logConfigFromProperties(properties: Readonly<Record<string, stri
   for (const [property, raw] of Object.entries(properties)) {
     if (property === 'flush.mode') {
       overrides.flushMode = String(raw) as FlushMode;
+      continue;
+    }
+    if (property === 'cleanup.policy') {
+      overrides.cleanupPolicy = parseCleanupPolicy(raw);
+      continue;
+    }
+    if (property === 'min.cleanable.dirty.ratio') {
+      const ratio = typeof raw === 'number' ? raw : /^\s*\d*\.?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+      if (Number.isNaN(ratio)) throw invalid(`min.cleanable.dirty.ratio must be a number between 0 and 1, got ${JSON.stringify(raw)}`);
+      overrides.minCleanableDirtyRatio = ratio;
       continue;
     }
     const setting = NUMBER_SETTINGS.find((s) => s.property === property);
@@ -106,6 +168,8 @@ export function logConfigFromProperties(properties: Readonly<Record<string, stri
 export function logConfigToProperties(config: LogConfig): Record<string, string | number> {
   const properties: Record<string, string | number> = Object.fromEntries(NUMBER_SETTINGS.map((s) => [s.property, config[s.key] as number]));
   properties['flush.mode'] = config.flushMode;
+  properties['cleanup.policy'] = config.cleanupPolicy;
+  properties['min.cleanable.dirty.ratio'] = config.minCleanableDirtyRatio;
   return properties;
 }
 
@@ -114,5 +178,7 @@ export function describeLogConfig(): { property: string; default: number | strin
   return [
     ...NUMBER_SETTINGS.map((s) => ({ property: s.property, default: s.default })),
     { property: 'flush.mode', default: DEFAULT_LOG_CONFIG.flushMode },
+    { property: 'cleanup.policy', default: DEFAULT_LOG_CONFIG.cleanupPolicy },
+    { property: 'min.cleanable.dirty.ratio', default: DEFAULT_LOG_CONFIG.minCleanableDirtyRatio },
   ];
 }

@@ -6,7 +6,7 @@
 //   nothing is scanned. Opening costs a directory listing, a stat per segment and a few mmaps.
 // - Otherwise the scan starts at the checkpoint: the position in the segment up to which log
 //   bytes and the counted index entries were fdatasynced. Batches after it are validated
-//   (length, magic, CRC-32C, offsets contiguous) and indexed; the first invalid one ends the log:
+//   (length, magic, CRC-32C, offsets increasing; compacted segments have gaps) and indexed; the first invalid one ends the log:
 //   the file is cut there and any later segment deleted. Recovery time therefore grows with
 //   the unflushed tail (at most flush.interval.ms of writes), not with the size of the log.
 // - Sealed segments before the checkpoint are trusted; a corrupt batch inside one is reported
@@ -17,6 +17,7 @@ import { readdirSync, statSync, unlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Logger } from '../logger.js';
 import { isSnapshotFileName } from './producer-snapshot.js';
+import { isCleanerFileName, recoverCleanerFiles } from './cleaner-files.js';
 import { syncDirectory } from './durable-files.js';
 import { type CheckpointFile, type CheckpointState, CHECKPOINT_FILE } from './checkpoint.js';
 import { parseSegmentFileName } from './segment-files.js';
@@ -83,10 +84,12 @@ function load(dir: string, settings: SegmentSettings, checkpoint: CheckpointFile
     durationMs: 0,
   };
 
+  // An interrupted compaction first: it leaves the old segments of a range or their cleaned one.
+  recoverCleanerFiles(dir, logger);
   const logs = new Set<number>();
   const indexFiles = new Map<number, string[]>();
   for (const name of readdirSync(dir)) {
-    if (name === CHECKPOINT_FILE || isSnapshotFileName(name)) continue;
+    if (name === CHECKPOINT_FILE || isSnapshotFileName(name) || isCleanerFileName(name)) continue;
     const parsed = parseSegmentFileName(name);
     if (parsed === null) {
       logger.warn({ dir, file: name }, 'ignoring unknown file in partition directory');
@@ -201,7 +204,9 @@ function recover(
   let expected = state.nextOffset;
   for (let i = start; i < segments.length; i++) {
     const segment = segments[i];
-    if (i > start && segment.baseOffset !== expected) {
+    // A later segment may start above where the previous one's batches end (compaction removed
+    // its last records), never below it.
+    if (i > start && segment.baseOffset < expected) {
       cut(dir, segments, i, logger, report);
       const previous = segments[i - 1];
       if (!previous.isActive) previous.reopenAsActive();

@@ -28,7 +28,8 @@ import { deleteSegmentFiles, loadLog, type RecoveryReport } from './log-loader.j
 import { syncDirectory } from './durable-files.js';
 import { LogFlusher, type FlushStats } from './log-flusher.js';
 import { storageError } from './storage-error.js';
-import { resolveLogConfig, type LogConfig } from './log-config.js';
+import { compacts, deletesByRetention, resolveLogConfig, type LogConfig } from './log-config.js';
+import { cleanLog, type CleanableLog, type CleanResult, type CleanSkip } from './log-cleaner.js';
 import { Segment, type SegmentSettings } from './segment.js';
 import { batchProducer, ProducerStateTable, type BatchProducer } from './producer-state.js';
 import { deleteSnapshots, listSnapshots, readSnapshot, SNAPSHOTS_KEPT, writeSnapshot } from './producer-snapshot.js';
@@ -103,6 +104,8 @@ export class PartitionLog {
   private closed = false;
   /** Idempotent producers' sequences and recent batches (producer-state.ts). */
   private readonly producers = new ProducerStateTable();
+  /** A compaction pass in progress (log-cleaner.ts): at most one at a time. */
+  private cleaning: Promise<CleanResult | CleanSkip> | null = null;
 
   private constructor(dir: string, config: LogConfig, options: PartitionLogOptions, checkpoint: CheckpointFile) {
     this.dir = dir;
@@ -485,6 +488,10 @@ export class PartitionLog {
   deleteRetainedSegments(now: number = this.clock()): RetentionResult {
     this.assertWritable();
     const { retentionMs, retentionBytes } = this.config;
+    if (!deletesByRetention(this.config)) {
+      this.producers.expire(now, this.config.producerIdExpirationMs, this.logStartOffset);
+      return { deletedSegments: 0, deletedBytes: 0 };
+    }
     let total = this.size;
     let deletedSegments = 0;
     let deletedBytes = 0;
@@ -506,6 +513,47 @@ export class PartitionLog {
     }
     this.producers.expire(now, this.config.producerIdExpirationMs, this.logStartOffset);
     return { deletedSegments, deletedBytes };
+  }
+
+  // --- compaction ---------------------------------------------------------------------------------
+
+  /**
+   * One log-cleaner pass when cleanup.policy compacts and the log is dirty enough (or `force`):
+   * sealed segments are rewritten with the latest record per key (see log-cleaner.ts). The active
+   * segment is never touched; appends and reads go on while it runs. A second call while a pass
+   * runs joins it.
+   */
+  clean(now: number = this.clock(), options: { force?: boolean } = {}): Promise<CleanResult | CleanSkip> {
+    this.assertWritable();
+    if (!compacts(this.config)) return Promise.resolve({ skipped: 'nothing-cleanable', dirtyRatio: 0 });
+    this.cleaning ??= cleanLog(this.cleanable(), now, options.force === true).finally(() => {
+      this.cleaning = null;
+    });
+    return this.cleaning;
+  }
+
+  private cleanable(): CleanableLog {
+    return {
+      dir: this.dir,
+      config: this.config,
+      settings: this.settings,
+      logger: this.logger,
+      cleanableSegments: () => {
+        const checkpointed = this.checkpoint.read();
+        if (checkpointed === null) return [];
+        const durable = this.flusher.durableEnd;
+        return this.segments.filter((s) => !s.isActive && s.baseOffset < checkpointed.segmentBase && s.nextOffset <= durable);
+      },
+      holds: (group) => {
+        if (this.closed || group.length === 0) return false;
+        const at = this.segments.indexOf(group[0]);
+        return at >= 0 && group.every((s, i) => this.segments[at + i] === s);
+      },
+      replace: (group, cleaned) => {
+        this.segments.splice(this.segments.indexOf(group[0]), group.length, cleaned);
+        this.flusher.forget();
+      },
+    };
   }
 
   /**

@@ -306,8 +306,8 @@ export class Segment {
   // --- recovery and truncation ----------------------------------------------------------------
 
   /**
-   * Validates batches from `position` on (length, magic, CRC, contiguous offsets from
-   * `expectedOffset`), indexing them, and cuts the file after the last valid one so that no stale
+   * Validates batches from `position` on (length, magic, CRC, offsets increasing from
+   * `expectedOffset`, with the gaps compaction leaves), indexing them, and cuts the file after the last valid one so that no stale
    * bytes can ever be mistaken for data. Active only.
    */
   recover(position: number, expectedOffset: number): ScanResult {
@@ -326,8 +326,9 @@ export class Segment {
         break;
       }
       const base = batchBaseOffset(bytes, pos);
-      if (base !== next) {
-        problem = `batch base offset ${base} where ${next} was expected`;
+      // Offsets only increase; they may skip (a compacted segment has gaps, as in Kafka).
+      if (base < next) {
+        problem = `batch base offset ${base} where ${next} or more was expected`;
         break;
       }
       const last = batchLastOffset(bytes, pos);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SegmentMappings } from '../../src/broker/segment-mappings.js';
 import { nativeIo, type FileIo } from '../../src/native/index.js';
@@ -21,6 +21,24 @@ function countingIo() {
 }
 
 describe('SegmentMappings', () => {
+  it('notices a file replaced under the same name (a compacted segment swapped in) and maps the new one', () => {
+    const dir = tempDir();
+    const file = join(dir, 'seg.log');
+    writeFileSync(file, Buffer.from('old segment bytes, before cleaning'));
+    const mappings = new SegmentMappings();
+    const before = mappings.acquire(file, 0, 3);
+    expect(Buffer.from(before.bytes).toString()).toBe('old');
+    writeFileSync(join(dir, 'seg.log.swap'), Buffer.from('new bytes'));
+    renameSync(join(dir, 'seg.log.swap'), file);
+    const after = mappings.acquire(file, 0, 3);
+    expect(Buffer.from(after.bytes).toString()).toBe('new');
+    // A range acquired before the swap stays readable until released.
+    expect(Buffer.from(before.bytes).toString()).toBe('old');
+    before.release();
+    after.release();
+    mappings.closeAll();
+  });
+
   it('returns the bytes of a range and reuses one mapping for later ranges', () => {
     const file = join(tempDir(), 'seg.log');
     writeFileSync(file, Buffer.from('hello segment bytes'));

@@ -10,6 +10,11 @@ import type {
   CliFetchedBatch,
   CliProducer,
   CliProducerMessage,
+  CliGroupDescription,
+  CliGroupMember,
+  CliOffsetChange,
+  CliPartitionLag,
+  CliResetTarget,
   CliTopicDescription,
 } from '../../src/cli/cli-client.js';
 import type { StartOffset } from '../../src/cli/option-parsers.js';
@@ -40,8 +45,17 @@ export interface FakeBehaviour {
 
 const toBuffer = (v: Buffer | string | null | undefined): Buffer | null => (v === null || v === undefined ? null : Buffer.from(v));
 
+/** A consumer group as the fake keeps it: members and committed offsets by topic and partition. */
+export interface FakeGroup {
+  state: string;
+  protocol: string;
+  members: CliGroupMember[];
+  offsets: Map<string, number>;
+}
+
 export class FakeBroker {
   readonly topics = new Map<string, FakeTopic>();
+  readonly groups = new Map<string, FakeGroup>();
   readonly configs: CliClientConfig[] = [];
   sends = 0;
   /** Consumers that have started iterating (assigned and seeked). */
@@ -54,6 +68,18 @@ export class FakeBroker {
     this.configs.push(config);
     return new FakeClient(this);
   };
+
+  addGroup(groupId: string, members: CliGroupMember[] = [], offsets: Record<string, number> = {}): FakeGroup {
+    const group = { state: members.length > 0 ? 'Stable' : 'Empty', protocol: members.length > 0 ? 'range' : '', members, offsets: new Map(Object.entries(offsets)) };
+    this.groups.set(groupId, group);
+    return group;
+  }
+
+  group(groupId: string): FakeGroup {
+    const group = this.groups.get(groupId);
+    if (group === undefined) throw new RillError(Errors.GROUP_ID_NOT_FOUND, `group '${groupId}' does not exist`, { groupId });
+    return group;
+  }
 
   addTopic(name: string, partitions = 1, configs: Record<string, string> = {}): FakeTopic {
     const topic = { configs, partitions: Array.from({ length: partitions }, () => [] as StoredMessage[]) };
@@ -145,6 +171,57 @@ class FakeAdmin implements CliAdmin {
 
   async fetchTopicOffsets(name: string) {
     return this.broker.topic(name).partitions.map((log, partition) => ({ partition, low: 0, high: log.length }));
+  }
+
+  // Offsets are keyed "topic/partition" in the fake.
+  async listGroups(options?: { states?: string[] }) {
+    return [...this.broker.groups]
+      .filter(([, g]) => options?.states === undefined || options.states.includes(g.state))
+      .map(([groupId, g]) => ({ groupId, protocolType: g.members.length > 0 ? 'consumer' : '', state: g.state }))
+      .sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+  }
+
+  async describeGroup(groupId: string): Promise<CliGroupDescription> {
+    const g = this.broker.group(groupId);
+    return { groupId, state: g.state, protocolType: g.members.length > 0 ? 'consumer' : '', protocol: g.protocol, generationId: g.members.length > 0 ? 1 : 0, leader: g.members[0]?.memberId ?? '', members: g.members };
+  }
+
+  async fetchOffsets(options: { groupId: string; topics?: string[] }): Promise<CliPartitionLag[]> {
+    const g = this.broker.group(options.groupId);
+    const rows = new Map<string, CliPartitionLag>();
+    const end = (topic: string, partition: number) => this.broker.topics.get(topic)?.partitions[partition]?.length ?? -1;
+    for (const topic of options.topics ?? []) {
+      this.broker.topic(topic).partitions.forEach((log, partition) => rows.set(`${topic}/${partition}`, { topic, partition, committedOffset: -1, logEndOffset: log.length, lag: null }));
+    }
+    for (const [k, offset] of g.offsets) {
+      const [topic, p] = k.split('/');
+      const logEndOffset = end(topic, Number(p));
+      rows.set(k, { topic, partition: Number(p), committedOffset: offset, logEndOffset, lag: logEndOffset < 0 ? null : logEndOffset - offset });
+    }
+    return [...rows.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
+  async resetOffsets(options: { groupId: string; topic: string; partitions?: number[]; target: CliResetTarget; dryRun?: boolean }): Promise<CliOffsetChange[]> {
+    const g = this.broker.groups.get(options.groupId) ?? this.broker.addGroup(options.groupId);
+    if (g.members.length > 0) throw new RillError(Errors.NON_EMPTY_GROUP, `cannot reset the offsets of group '${options.groupId}': it has ${g.members.length} member(s)`);
+    const logs = this.broker.topic(options.topic).partitions;
+    const partitions = options.partitions ?? logs.map((_, p) => p);
+    const plan = partitions.map((partition) => {
+      const latest = logs[partition].length;
+      const t = options.target;
+      const newOffset = t.to === 'earliest' ? 0 : t.to === 'latest' ? latest : t.to === 'offset' ? Math.min(latest, t.offset) : logs[partition].findIndex((m) => m.timestamp >= t.timestamp);
+      return { topic: options.topic, partition, currentOffset: g.offsets.get(`${options.topic}/${partition}`) ?? -1, newOffset: newOffset < 0 ? latest : newOffset };
+    });
+    if (!options.dryRun) for (const c of plan) g.offsets.set(`${c.topic}/${c.partition}`, c.newOffset);
+    return plan;
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    for (const groupId of groupIds) {
+      const g = this.broker.group(groupId);
+      if (g.members.length > 0) throw new RillError(Errors.NON_EMPTY_GROUP, `group '${groupId}' has ${g.members.length} member(s); stop them first`);
+      this.broker.groups.delete(groupId);
+    }
   }
 }
 

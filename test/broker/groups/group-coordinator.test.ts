@@ -101,7 +101,7 @@ describe('group coordinator', () => {
     const committed = await c.commit({ groupId: 'g', generationId, memberId: a, partitions: [{ topic: 't', partition: 0, offset: 42, metadata: 'm' }, { topic: 't', partition: 2, offset: 7 }] });
     expect(committed.partitions.map((p) => p.errorCode)).toEqual([0, Errors.PARTITION_NOT_ASSIGNED.code]);
     expect((await c.commit({ groupId: 'g', generationId: generationId + 5, memberId: a, partitions: [{ topic: 't', partition: 0, offset: 1 }] })).partitions[0].errorCode).toBe(Errors.ILLEGAL_GENERATION.code);
-    expect((await c.commit({ groupId: 'g', generationId: -1, memberId: '', partitions: [{ topic: 't', partition: 0, offset: 1 }] })).errorCode).toBe(Errors.UNKNOWN_MEMBER_ID.code);
+    expect((await c.commit({ groupId: 'g', generationId: -1, memberId: '', partitions: [{ topic: 't', partition: 0, offset: 1 }] })).errorCode).toBe(Errors.NON_EMPTY_GROUP.code);
     const fetched = c.fetchOffsets({ groupId: 'g', partitions: [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }] });
     expect(fetched.partitions.map((p) => [p.offset, p.metadata])).toEqual([[42, 'm'], [-1, '']]);
     expect(c.fetchOffsets({ groupId: 'g' }).partitions.map((p) => p.offset)).toEqual([42]);
