@@ -99,6 +99,7 @@ export class Broker {
       metrics: this.metrics,
       longPolls,
       logger,
+      brokerAddress: () => `${loopbackHost(config.host)}:${this.port}`,
       readiness: () => this.readiness(),
     });
   }
@@ -271,6 +272,7 @@ export class Broker {
   private async shutdown(): Promise<void> {
     this.logger.info('broker stopping');
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    await this.http.closeMembers();
     if (this.cleanerTimer !== null) clearInterval(this.cleanerTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const httpClosed = this.http.close();
@@ -283,4 +285,11 @@ export class Broker {
     this.mappings.closeAll();
     this.logger.info('broker stopped');
   }
+}
+
+/** An address this process reaches its own listener at: a wildcard bind is reached on loopback. */
+function loopbackHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -22,6 +22,8 @@ export interface HttpContext {
   metrics: BrokerMetrics;
   longPolls: LongPollLimiter;
   logger: Logger;
+  /** "host:port" of this broker's binary listener, for the HTTP group members' loopback client. */
+  brokerAddress(): string;
   /** Whether every partition is open and recovered, and if not, why. */
   readiness(): { ready: boolean; reason?: string };
 }

@@ -20,13 +20,21 @@ import { type HttpCall, type Reply } from './http-call.js';
 import { type HttpContext } from './http-context.js';
 import { asRillError } from './http-errors.js';
 import { Router } from './router.js';
+import { ClientMemberSession } from './groups/client-member-session.js';
+import { LoopbackMemberClient } from './groups/member-client.js';
+import { MemberRegistry } from './groups/member-registry.js';
 import { fetchRoute } from './routes/fetch-route.js';
+import { groupMemberRoutes } from './routes/group-member-routes.js';
 import { offsetsRoute } from './routes/offsets-route.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { produceRoute } from './routes/produce-route.js';
 import { topicRoutes } from './routes/topic-routes.js';
 
 const KEEP_ALIVE_MS = 65_000;
+/** Session timeout of an HTTP group member that asks for none (within group.min/max.session.timeout.ms). */
+const MEMBER_SESSION_TIMEOUT_MS = 30_000;
+/** How long stopping waits for HTTP group members to commit and leave. */
+const MEMBERS_CLOSE_MS = 5_000;
 /** Status recorded for a request whose client went away before its answer (nginx's convention). */
 export const CLIENT_CLOSED_REQUEST = 499;
 
@@ -34,11 +42,27 @@ export class HttpApi {
   private readonly ctx: HttpContext;
   private readonly server: Server;
   private readonly router: Router;
+  private readonly memberClient: LoopbackMemberClient;
+  readonly members: MemberRegistry;
 
   constructor(ctx: HttpContext) {
     this.ctx = ctx;
-    this.router = new Router([...topicRoutes(ctx), produceRoute(ctx), fetchRoute(ctx), offsetsRoute(ctx), ...opsRoutes(ctx)]);
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.memberClient = new LoopbackMemberClient(() => ctx.brokerAddress(), ctx.logger);
+    this.members = new MemberRegistry({
+      maxMembers: ctx.config.httpMaxGroupMembers,
+      idleMs: ctx.config.httpGroupMemberIdleMs,
+      factory: (settings) => new ClientMemberSession(settings, this.memberClient),
+      logger: ctx.logger,
+    });
+    const { groupMinSessionTimeoutMs: min, groupMaxSessionTimeoutMs: max } = ctx.config;
+    const memberDefaults = { sessionTimeoutMs: Math.min(max, Math.max(min, MEMBER_SESSION_TIMEOUT_MS)), minSessionTimeoutMs: min, maxSessionTimeoutMs: max };
+    this.router = new Router([...topicRoutes(ctx), produceRoute(ctx), fetchRoute(ctx), offsetsRoute(ctx), ...groupMemberRoutes(ctx, this.members, memberDefaults), ...opsRoutes(ctx)]);
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        ctx.logger.error({ err: error, method: req.method, url: req.url }, 'HTTP request handling failed');
+        res.destroy();
+      });
+    });
     this.server.keepAliveTimeout = KEEP_ALIVE_MS;
     this.server.headersTimeout = KEEP_ALIVE_MS + 1000;
     // Long polls last up to http.max.wait.ms; a request's whole life must be allowed that long.
@@ -64,6 +88,18 @@ export class HttpApi {
   get port(): number {
     const address = this.server.address() as AddressInfo | null;
     return address?.port ?? this.ctx.config.httpPort;
+  }
+
+  /**
+   * Lets the HTTP group members commit (those with autoCommit) and leave their groups, while the
+   * binary listener still serves them; bounded, as a stop must not hang on a coordinator.
+   */
+  async closeMembers(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, MEMBERS_CLOSE_MS)));
+    await Promise.race([this.members.close(), deadline]);
+    clearTimeout(timer);
+    await this.memberClient.close();
   }
 
   /** Stops accepting and closes every connection (requests in flight are cut: the broker is stopping). */
@@ -113,9 +149,24 @@ export class HttpApi {
       this.ctx.metrics.observe(api, CLIENT_CLOSED_REQUEST, (performance.now() - started) / 1000);
       return;
     }
-    const body = reply.text ?? JSON.stringify(reply.json);
-    res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    try {
+      if (reply.text === undefined && reply.json === undefined) {
+        // 204 No Content (and any reply without a body): no body, no content headers.
+        res.writeHead(reply.status, reply.status === 204 ? {} : { 'content-length': 0 });
+        res.end();
+      } else {
+        const body = reply.text ?? JSON.stringify(reply.json);
+        res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      }
+    } catch (error) {
+      // A reply that cannot be written is our fault; it must not take the broker down with it.
+      this.ctx.logger.error({ err: error, api, method: req.method, path }, 'writing an HTTP reply failed');
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+        res.end(JSON.stringify({ error: Errors.UNKNOWN_SERVER_ERROR.type, code: Errors.UNKNOWN_SERVER_ERROR.code, message: 'the reply could not be written' }));
+      } else res.destroy();
+    }
     this.ctx.metrics.observe(api, reply.status, (performance.now() - started) / 1000);
   }
 }

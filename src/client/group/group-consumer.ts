@@ -77,6 +77,10 @@ export interface PollOptions {
   maxRecords?: number;
   /** How long to wait when none are ready. Default 1,000 ms; 0 answers at once. */
   maxWaitMs?: number;
+  /** Read by the first poll(), which joins the group: as run()'s autoCommit. Default true. */
+  autoCommit?: boolean;
+  /** Read by the first poll(): as run()'s autoCommitIntervalMs. Default 5,000 ms. */
+  autoCommitIntervalMs?: number;
 }
 
 /** Messages waiting for poll() at most; the fetcher's prefetch bound applies besides. */
@@ -244,7 +248,7 @@ export class GroupConsumer extends EventEmitter {
   async poll(options: PollOptions = {}): Promise<EachMessagePayload[]> {
     const maxRecords = integer('maxRecords', options.maxRecords ?? 500, 1);
     const maxWaitMs = integer('maxWaitMs', options.maxWaitMs ?? 1_000, 0);
-    if (this.mode !== 'poll' || !this.running) await this.begin('poll', {});
+    if (this.mode !== 'poll' || !this.running) await this.begin('poll', { autoCommit: options.autoCommit, autoCommitIntervalMs: options.autoCommitIntervalMs });
     this.confirmPolled();
     if (this.autoCommitThreshold > 0 && this.committer.uncommittedMessages >= this.autoCommitThreshold) void this.autoCommitNow();
     const taken = await this.pollBuffer.take(maxRecords, maxWaitMs, (p) => this.rebalance.accepts(p.topic, p.partition));

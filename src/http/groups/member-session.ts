@@ -40,9 +40,18 @@ export interface TopicPartitionOffset {
   offset: number;
 }
 
+/** A committed offset as GET .../offsets shows it. */
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  /** null where the group has committed nothing for the partition. */
+  offset: number | null;
+  logEndOffset: number;
+  lag: number | null;
+}
+
 export interface PollOptions {
   maxMessages: number;
-  maxBytes: number;
   /** How long to wait when nothing is ready; 0 answers at once. */
   waitMs: number;
   /** True once the HTTP client went away: stop waiting, return what there is. */
@@ -59,7 +68,7 @@ export interface MemberSession {
   /** Commits `offsets`, or with none every offset this member returned so far. */
   commit(offsets?: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]>;
   /** The group's committed offsets for the partitions assigned to this member now. */
-  committed(): Promise<TopicPartitionOffset[]>;
+  committed(): Promise<CommittedOffset[]>;
   /** The partitions assigned to this member now. */
   assignment(): { topic: string; partition: number }[];
   /** Commits (with autoCommit) and leaves the group. Idempotent. */

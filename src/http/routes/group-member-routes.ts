@@ -6,7 +6,7 @@
 //   POST   /v1/groups/{group}/members/{member}/subscription { "topics": [...] } | { "pattern": "..." }
 //   GET    /v1/groups/{group}/members/{member}/subscription
 //   DELETE /v1/groups/{group}/members/{member}/subscription
-//   GET    /v1/groups/{group}/members/{member}/messages     ?maxMessages&maxBytes&waitMs&encoding
+//   GET    /v1/groups/{group}/members/{member}/messages     ?maxMessages&waitMs&encoding
 //   POST   /v1/groups/{group}/members/{member}/offsets      { "offsets": [...] } or none: all polled
 //   GET    /v1/groups/{group}/members/{member}/offsets      committed, for the assigned partitions
 //   GET    /v1/groups/{group}/members/{member}/assignment
@@ -29,7 +29,6 @@ import { validGroupId } from '../groups/group-id.js';
 
 const DEFAULT_MAX_MESSAGES = 500;
 const MAX_MAX_MESSAGES = 10_000;
-const DEFAULT_MAX_BYTES = 1024 * 1024;
 const ASSIGNORS = ['range', 'round-robin', 'cooperative-sticky'] as const;
 /** The patterns a subscription may use: a regular expression, bounded so it cannot be a payload. */
 const MAX_PATTERN_LENGTH = 1000;
@@ -181,14 +180,13 @@ export function groupMemberRoutes(ctx: HttpContext, members: MemberRegistry, def
       handler: (call) => {
         const { query } = call;
         const maxMessages = intParam(query, 'maxMessages', DEFAULT_MAX_MESSAGES, 1, MAX_MAX_MESSAGES);
-        const maxBytes = intParam(query, 'maxBytes', Math.min(DEFAULT_MAX_BYTES, ctx.config.maxFrameBytes), 1, ctx.config.maxFrameBytes);
         const waitMs = intParam(query, 'waitMs', 0, 0, ctx.config.httpMaxWaitMs);
         const encoding = enumParam(query, 'encoding', ['utf8', 'base64'], 'utf8');
         return on(call, async (session) => {
           if (session.subscription() === null) throw new RillError(Errors.NOT_SUBSCRIBED, `member ${session.settings.name} of group ${session.settings.groupId} has no subscription: POST its /subscription first`);
           const release = waitMs > 0 ? ctx.longPolls.acquire() : () => {};
           try {
-            const polled = await session.poll({ maxMessages, maxBytes, waitMs, cancelled: call.closed });
+            const polled = await session.poll({ maxMessages, waitMs, cancelled: call.closed });
             return ok({ messages: polled.map((m) => ({ topic: m.topic, partition: m.partition, ...recordToJson(m, encoding) })) });
           } finally {
             release();
