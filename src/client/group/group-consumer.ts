@@ -72,7 +72,7 @@ export interface GroupRunConfig {
   eachBatchAutoResolve?: boolean;
 }
 
-export interface PollOptions {
+export interface PollOptions extends Pick<GroupRunConfig, 'autoCommit' | 'autoCommitIntervalMs' | 'autoCommitThreshold'> {
   /** At most this many messages. Default 500. */
   maxRecords?: number;
   /** How long to wait when none are ready. Default 1,000 ms; 0 answers at once. */
@@ -104,6 +104,7 @@ export class GroupConsumer extends EventEmitter {
   private unwatch: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
   private mode: 'run' | 'poll' | null = null;
+  private pollStart: Promise<void> | null = null;
   private readonly pollBuffer = new PollBuffer(POLL_BUFFER_MESSAGES);
   /** Per partition, the offset after the last message poll() returned, not yet counted as processed. */
   private readonly polled = new Map<string, { topic: string; partition: number; next: number }>();
@@ -208,12 +209,12 @@ export class GroupConsumer extends EventEmitter {
     if (!this.connected) throw new RillDisconnectedError('the consumer is not connected: call consumer.connect() first');
     if (this.running) throw new RillError(Errors.INVALID_REQUEST, this.mode === mode ? 'the consumer is already running' : `the consumer is consuming with ${this.mode}(); it cannot ${mode}() as well`);
     if (this.subscription.isEmpty) throw new RillError(Errors.INVALID_REQUEST, `subscribe() to topics or a pattern before ${mode}()`);
-    this.mode = mode;
     const interval = integer('autoCommitIntervalMs', config.autoCommitIntervalMs ?? 5_000, 0);
     this.autoCommitThreshold = integer('autoCommitThreshold', config.autoCommitThreshold ?? 0, 0);
     this.autoCommit = config.autoCommit ?? true;
     if (this.subscription.hasPattern) await this.subscription.refresh(this.cluster);
     this.cluster.addInterest(this.subscription.topics());
+    this.mode = mode;
     this.running = true;
     await this.fetcher.run({
       ...(mode === 'poll'
@@ -244,7 +245,11 @@ export class GroupConsumer extends EventEmitter {
   async poll(options: PollOptions = {}): Promise<EachMessagePayload[]> {
     const maxRecords = integer('maxRecords', options.maxRecords ?? 500, 1);
     const maxWaitMs = integer('maxWaitMs', options.maxWaitMs ?? 1_000, 0);
-    if (this.mode !== 'poll' || !this.running) await this.begin('poll', {});
+    if (this.mode !== 'poll' || !this.running) {
+      // The first poll() joins (autoCommit settings are read then); concurrent first polls share the start.
+      this.pollStart ??= this.begin('poll', { autoCommit: options.autoCommit, autoCommitIntervalMs: options.autoCommitIntervalMs, autoCommitThreshold: options.autoCommitThreshold }).finally(() => (this.pollStart = null));
+      await this.pollStart;
+    }
     this.confirmPolled();
     if (this.autoCommitThreshold > 0 && this.committer.uncommittedMessages >= this.autoCommitThreshold) void this.autoCommitNow();
     const taken = await this.pollBuffer.take(maxRecords, maxWaitMs, (p) => this.rebalance.accepts(p.topic, p.partition));
