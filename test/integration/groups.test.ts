@@ -282,6 +282,18 @@ describe('consumer groups (client)', () => {
     expect(new Set([...seen, ...rest]).size).toBe(1_000);
     expect(await next.poll({ maxRecords: 10, maxWaitMs: 200 })).toEqual([]);
     await next.disconnect();
+
+    // Async iteration is poll() in a loop; it ends with stop().
+    await produce(rill, 'pulled', 100);
+    const iterating = client(port).consumer({ groupId: 'pullers', sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 100, autoOffsetReset: 'earliest', maxWaitMs: 100 });
+    await iterating.connect();
+    await iterating.subscribe({ topics: ['pulled'] });
+    let iterated = 0;
+    for await (const messages of iterating) {
+      iterated += messages.length;
+      if (iterated >= 100) void iterating.stop();
+    }
+    expect(iterated).toBe(100);
   }, 60_000);
 
   it('static membership: a member SIGKILLed and restarted with its groupInstanceId gets its partitions back without a rebalance', async () => {

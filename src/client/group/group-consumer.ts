@@ -257,6 +257,18 @@ export class GroupConsumer extends EventEmitter {
     return taken;
   }
 
+  /**
+   * `for await (const messages of consumer)`: poll() in a loop, one non-empty array of messages
+   * per step, until stop() or disconnect(); the messages of a step count as processed when the
+   * loop asks for the next.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<EachMessagePayload[], void, undefined> {
+    for (let first = true; first || (this.running && this.mode === 'poll'); first = false) {
+      const messages = await this.poll();
+      if (messages.length > 0) yield messages;
+    }
+  }
+
   /** Counts every message poll() returned as processed and commits (the HTTP API's commit). */
   async commitPolled(): Promise<void> {
     this.confirmPolled();
