@@ -104,7 +104,7 @@ describe('consumer groups (client)', () => {
     const { port } = await sharedBroker();
     const rill = client(port);
     await createTopic(rill, 'orders', 12);
-    const group = ['a', 'b', 'c'].map((name) => member(name, port, { groupId: 'billing', topics: ['orders'], assignor: 'range' }));
+    const group = ['a', 'b', 'c'].map((name) => member(name, port, { groupId: 'billing', topics: ['orders'], assignor: 'range', bufferLines: true }));
     await waitForStableGroup(group, 12);
     const total = 100_000;
     const ends = await produce(rill, 'orders', total);
