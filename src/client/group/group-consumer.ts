@@ -72,15 +72,11 @@ export interface GroupRunConfig {
   eachBatchAutoResolve?: boolean;
 }
 
-export interface PollOptions {
+export interface PollOptions extends Pick<GroupRunConfig, 'autoCommit' | 'autoCommitIntervalMs' | 'autoCommitThreshold'> {
   /** At most this many messages. Default 500. */
   maxRecords?: number;
   /** How long to wait when none are ready. Default 1,000 ms; 0 answers at once. */
   maxWaitMs?: number;
-  /** Read by the first poll(), which joins the group: as run()'s autoCommit. Default true. */
-  autoCommit?: boolean;
-  /** Read by the first poll(): as run()'s autoCommitIntervalMs. Default 5,000 ms. */
-  autoCommitIntervalMs?: number;
 }
 
 /** Messages waiting for poll() at most; the fetcher's prefetch bound applies besides. */
@@ -108,6 +104,7 @@ export class GroupConsumer extends EventEmitter {
   private unwatch: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
   private mode: 'run' | 'poll' | null = null;
+  private pollStart: Promise<void> | null = null;
   private readonly pollBuffer = new PollBuffer(POLL_BUFFER_MESSAGES);
   /** Per partition, the offset after the last message poll() returned, not yet counted as processed. */
   private readonly polled = new Map<string, { topic: string; partition: number; next: number }>();
@@ -212,12 +209,12 @@ export class GroupConsumer extends EventEmitter {
     if (!this.connected) throw new RillDisconnectedError('the consumer is not connected: call consumer.connect() first');
     if (this.running) throw new RillError(Errors.INVALID_REQUEST, this.mode === mode ? 'the consumer is already running' : `the consumer is consuming with ${this.mode}(); it cannot ${mode}() as well`);
     if (this.subscription.isEmpty) throw new RillError(Errors.INVALID_REQUEST, `subscribe() to topics or a pattern before ${mode}()`);
-    this.mode = mode;
     const interval = integer('autoCommitIntervalMs', config.autoCommitIntervalMs ?? 5_000, 0);
     this.autoCommitThreshold = integer('autoCommitThreshold', config.autoCommitThreshold ?? 0, 0);
     this.autoCommit = config.autoCommit ?? true;
     if (this.subscription.hasPattern) await this.subscription.refresh(this.cluster);
     this.cluster.addInterest(this.subscription.topics());
+    this.mode = mode;
     this.running = true;
     await this.fetcher.run({
       ...(mode === 'poll'
@@ -248,12 +245,28 @@ export class GroupConsumer extends EventEmitter {
   async poll(options: PollOptions = {}): Promise<EachMessagePayload[]> {
     const maxRecords = integer('maxRecords', options.maxRecords ?? 500, 1);
     const maxWaitMs = integer('maxWaitMs', options.maxWaitMs ?? 1_000, 0);
-    if (this.mode !== 'poll' || !this.running) await this.begin('poll', { autoCommit: options.autoCommit, autoCommitIntervalMs: options.autoCommitIntervalMs });
+    if (this.mode !== 'poll' || !this.running) {
+      // The first poll() joins (autoCommit settings are read then); concurrent first polls share the start.
+      this.pollStart ??= this.begin('poll', { autoCommit: options.autoCommit, autoCommitIntervalMs: options.autoCommitIntervalMs, autoCommitThreshold: options.autoCommitThreshold }).finally(() => (this.pollStart = null));
+      await this.pollStart;
+    }
     this.confirmPolled();
     if (this.autoCommitThreshold > 0 && this.committer.uncommittedMessages >= this.autoCommitThreshold) void this.autoCommitNow();
     const taken = await this.pollBuffer.take(maxRecords, maxWaitMs, (p) => this.rebalance.accepts(p.topic, p.partition));
     for (const { topic, partition, message } of taken) this.polled.set(tpKey(topic, partition), { topic, partition, next: message.offset + 1 });
     return taken;
+  }
+
+  /**
+   * `for await (const messages of consumer)`: poll() in a loop, one non-empty array of messages
+   * per step, until stop() or disconnect(); the messages of a step count as processed when the
+   * loop asks for the next.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<EachMessagePayload[], void, undefined> {
+    for (let first = true; first || (this.running && this.mode === 'poll'); first = false) {
+      const messages = await this.poll();
+      if (messages.length > 0) yield messages;
+    }
   }
 
   /** Counts every message poll() returned as processed and commits (the HTTP API's commit). */
