@@ -110,6 +110,7 @@ export class Broker {
     const identity = loadIdentity(config.dataDir, config.nodeId);
     const registry = TopicRegistry.open(config.dataDir, config.logDefaults, logger);
     if (registry.get(OFFSETS_TOPIC) === undefined) registry.create(OFFSETS_TOPIC, config.offsetsTopicPartitions, OFFSETS_TOPIC_CONFIG, { internal: true });
+    else registry.addMissingConfig(OFFSETS_TOPIC, OFFSETS_TOPIC_CONFIG);
     const offsetsPartitions = registry.require(OFFSETS_TOPIC).partitions;
     const placement = new PartitionPlacement(config.workers);
     for (const topic of registry.list()) placement.place(topic.name, topic.partitions);

@@ -137,6 +137,23 @@ export class TopicRegistry {
   }
 
   /**
+   * Adds config overrides a topic lacks (keeping those it has), durably; returns the topic. For
+   * internal topics whose defaults grew since they were created (__consumer_offsets predating
+   * compaction gets cleanup.policy=compact).
+   */
+  addMissingConfig(name: string, config: TopicConfig): TopicMetadata {
+    const topic = this.require(name);
+    const missing = Object.fromEntries(Object.entries(config).filter(([k]) => !Object.hasOwn(topic.config, k)));
+    if (Object.keys(missing).length === 0) return topic;
+    const updated: TopicMetadata = { ...topic, config: { ...topic.config, ...missing } };
+    logConfigFromProperties({ ...updated.config });
+    writeDurably(join(this.topicsDir, name, METADATA_FILE), JSON.stringify(updated, null, 2) + '\n');
+    this.topics.set(name, updated);
+    this.logger.info({ topic: name, added: missing }, 'added topic config');
+    return updated;
+  }
+
+  /**
    * Deletes a topic: gone from the registry and from topics/ at once (one rename), its files
    * removed in the background. The caller closes the partition logs first.
    */

@@ -69,7 +69,7 @@ const NUMBER_SETTINGS: readonly NumberSetting[] = [
   { key: 'producerIdExpirationMs', property: 'producer.id.expiration.ms', default: DAY_MS, min: 1, max: Number.MAX_SAFE_INTEGER },
   // Kafka's default: consumers have a day to see a delete before its tombstone is cleaned away.
   { key: 'deleteRetentionMs', property: 'delete.retention.ms', default: DAY_MS, min: 0, max: Number.MAX_SAFE_INTEGER },
-  // 128 MiB, Kafka's log.cleaner.dedupe.buffer.bytes: about 1.6 M keys per pass (offset-map.ts).
+  // 128 MiB, Kafka's log.cleaner.dedupe.buffer.bytes: about 1.2 M keys per pass (offset-map.ts).
   { key: 'cleanerDedupeBufferBytes', property: 'cleaner.dedupe.buffer.bytes', default: 128 * 1024 * 1024, min: 64 * 1024, max: 2 * GiB - 1 },
 ];
 

@@ -24,6 +24,16 @@ describe('TopicRegistry', () => {
     expect(again.partitionDir('orders', 3)).toBe(join(dir, 'topics', 'orders', '3'));
   });
 
+  it('adds config a topic lacks, keeping what it has, durably (an old __consumer_offsets becomes compacted)', () => {
+    const dir = tempDir();
+    open(dir).create('__consumer_offsets', 2, { 'retention.ms': -1, 'segment.bytes': 1 << 20 }, { internal: true });
+    const registry = open(dir);
+    registry.addMissingConfig('__consumer_offsets', { 'retention.ms': 5, 'cleanup.policy': 'compact' });
+    const again = open(dir);
+    expect(again.require('__consumer_offsets').config).toEqual({ 'retention.ms': -1, 'segment.bytes': 1 << 20, 'cleanup.policy': 'compact' });
+    expect(again.logConfig(again.require('__consumer_offsets')).cleanupPolicy).toBe('compact');
+  });
+
   it('refuses bad names, duplicates, collisions, bad partition counts and bad configs with clear codes', () => {
     const registry = open(tempDir());
     registry.create('orders.eu', 1);
