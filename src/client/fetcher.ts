@@ -89,6 +89,8 @@ export class Fetcher {
   private readonly inFlight = new Map<number, number>();
   /** Bytes the fetches in flight may bring back (their maxBytes), counted against maxPrefetchBytes. */
   private reservedBytes = 0;
+  /** Where the next pass starts in the partition list (see pass()). */
+  private rotation = 0;
 
   constructor(options: FetcherOptions) {
     this.options = options;
@@ -121,7 +123,13 @@ export class Fetcher {
     const byLeader = new Map<number, PartitionState[]>();
     let room = maxPrefetchBytes - this.options.prefetchedBytes() - this.reservedBytes;
     let nextRetry = Infinity;
-    for (const state of this.options.partitions()) {
+    // Starting at a different partition each pass: when the prefetch room is short, the first
+    // partitions get it, and a fixed order would give it to the same ones every time (a partition
+    // whose fetch long-polls with nothing to read would starve the others; KIP-74 rotates too).
+    const all = [...this.options.partitions()];
+    const start = all.length === 0 ? 0 : this.rotation++ % all.length;
+    for (let k = 0; k < all.length; k++) {
+      const state = all[(start + k) % all.length];
       if (state.paused || state.error !== null) continue;
       if (state.retryAt > now) {
         nextRetry = Math.min(nextRetry, state.retryAt);
@@ -150,7 +158,10 @@ export class Fetcher {
     for (const [leader, states] of byLeader) {
       // Spread the leader's partitions over the fetches it may still have in flight: several
       // fetches keep the broker busy while one answer crosses the network or the application.
-      const fetches = Math.min(states.length, maxInFlightFetches - (this.inFlight.get(leader) ?? 0));
+      // No more fetches than the room holds at maxBytesPerPartition each: a short room goes to one
+      // fetch over all the leader's partitions, which the broker fills in order, rather than to a
+      // fetch for the first partition alone.
+      const fetches = Math.min(states.length, maxInFlightFetches - (this.inFlight.get(leader) ?? 0), Math.max(1, Math.floor(room / maxBytesPerPartition)));
       for (let f = 0; f < fetches && room > 0; f++) {
         const group = states.filter((_, i) => i % fetches === f);
         const bytes = Math.max(1, Math.min(maxBytes, group.length * maxBytesPerPartition, room));

@@ -112,6 +112,23 @@ describe('client against a broker', () => {
     expect(new Set(seen).size).toBe(100);
   });
 
+  it('reads every partition when the prefetch room holds one partition\'s fetch only (no starvation by a long-polling empty partition)', async () => {
+    const { port } = await broker();
+    const rill = client(port);
+    const admin = rill.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'narrow', numPartitions: 4 }] });
+    const producer = rill.producer();
+    await producer.connect();
+    // Partition 0 gets one message and then nothing: its fetches long-poll; the others must still be read.
+    await producer.send({ topic: 'narrow', messages: [{ value: 'p0', partition: 0 }, ...[1, 2, 3].flatMap((p) => Array.from({ length: 50 }, (_, i) => ({ value: `p${p}-${i}`, partition: p })))] });
+    const consumer = rill.consumer({ fromBeginning: true, maxPrefetchBytes: 64 * 1024, maxBytesPerPartition: 64 * 1024, maxBytes: 64 * 1024 });
+    await consumer.connect();
+    const read = await readAll(consumer, 'narrow', 151);
+    expect([0, 1, 2, 3].map((p) => read.get(p)?.length ?? 0)).toEqual([1, 50, 50, 50]);
+    await consumer.stop();
+  });
+
   it('retries across a broker killed and restarted mid-stream: with idempotence, no duplicate, no gap, order kept', async () => {
     const dataDir = tempDir();
     const first = await broker(dataDir);

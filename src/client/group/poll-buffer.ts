@@ -47,6 +47,9 @@ export class PollBuffer {
         this.dataWaiter = done;
       });
       this.dataWaiter = null;
+      // The first message wakes the poll; the rest of its batch is delivered in the same turn.
+      // Taking after that turn returns the batch, not its first message alone.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.drop((p) => !keep(p));
     }
     const taken = this.items.splice(0, max);
