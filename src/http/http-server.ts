@@ -25,6 +25,7 @@ import { LoopbackMemberClient } from './groups/member-client.js';
 import { MemberRegistry } from './groups/member-registry.js';
 import { fetchRoute } from './routes/fetch-route.js';
 import { groupMemberRoutes } from './routes/group-member-routes.js';
+import { groupRoutes } from './routes/group-routes.js';
 import { offsetsRoute } from './routes/offsets-route.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { produceRoute } from './routes/produce-route.js';
@@ -56,7 +57,7 @@ export class HttpApi {
     });
     const { groupMinSessionTimeoutMs: min, groupMaxSessionTimeoutMs: max } = ctx.config;
     const memberDefaults = { sessionTimeoutMs: Math.min(max, Math.max(min, MEMBER_SESSION_TIMEOUT_MS)), minSessionTimeoutMs: min, maxSessionTimeoutMs: max };
-    this.router = new Router([...topicRoutes(ctx), produceRoute(ctx), fetchRoute(ctx), offsetsRoute(ctx), ...groupMemberRoutes(ctx, this.members, memberDefaults), ...opsRoutes(ctx)]);
+    this.router = new Router([...topicRoutes(ctx), produceRoute(ctx), fetchRoute(ctx), offsetsRoute(ctx), ...groupMemberRoutes(ctx, this.members, memberDefaults), ...groupRoutes(this.memberClient), ...opsRoutes(ctx)]);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         ctx.logger.error({ err: error, method: req.method, url: req.url }, 'HTTP request handling failed');

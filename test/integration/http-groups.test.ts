@@ -113,6 +113,17 @@ describe('HTTP group members', () => {
     expect(committed).toHaveLength(4);
     for (const c of committed) expect(c.lag).toBe(0);
 
+    // The group as the admin endpoints show it.
+    const described = await http.get(`/v1/groups/${group}`);
+    expect(described.status).toBe(200);
+    expect(described.body).toMatchObject({ groupId: group, state: 'Stable', protocol: 'cooperative-sticky' });
+    expect(described.body.members).toHaveLength(2);
+    expect(described.body.offsets.map((o: { lag: number }) => o.lag)).toEqual([0, 0, 0, 0]);
+    expect((await http.get('/v1/groups')).body.groups).toContainEqual(expect.objectContaining({ groupId: group, state: 'Stable' }));
+    expect((await http.get('/v1/groups?state=Empty')).body.groups.map((g: { groupId: string }) => g.groupId)).not.toContain(group);
+    expectError(await http.get('/v1/groups?state=Sleeping'), 400, 'INVALID_REQUEST', /unknown group state "Sleeping"/);
+    expectError(await del(`/v1/groups/${group}`), 409, 'NON_EMPTY_GROUP', /member/);
+
     // b leaves; a takes all four partitions, and new messages all reach a, none twice.
     expect((await del(b)).status).toBe(204);
     expectError(await http.get(`${b}/messages`), 404, 'UNKNOWN_GROUP_MEMBER', /no HTTP member named b/);
@@ -127,6 +138,10 @@ describe('HTTP group members', () => {
     );
     expect((await http.get(`${a}/assignment`)).body.partitions).toHaveLength(4);
     expect((await del(a)).status).toBe(204);
+    // Empty now: it can be deleted, and then it is gone.
+    expect((await http.get(`/v1/groups/${group}`)).body.state).toBe('Empty');
+    expect((await del(`/v1/groups/${group}`)).status).toBe(204);
+    expectError(await http.get(`/v1/groups/${group}`), 404, 'GROUP_ID_NOT_FOUND', /does not exist|no members and no committed offsets/);
   }, 60_000);
 
   it('at-least-once: what a member polled but never confirmed goes to the next member', async () => {
