@@ -88,6 +88,8 @@ export class Broker {
       rings: () => this.router.figures(),
       workers: () => this.workerFigures(),
       longPollsWaiting: () => longPolls.waiting,
+      // The HTTP API is made below; a scrape comes only after it exists.
+      groupMembers: () => this.http.members.size,
     });
     this.http = new HttpApi({
       config,

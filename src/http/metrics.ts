@@ -27,6 +27,8 @@ export interface MetricsSources {
   /** One stats task per worker; a worker that fails to answer is left out. */
   workers(): Promise<WorkerFigures[]>;
   longPollsWaiting(): number;
+  /** HTTP group members on this node. */
+  groupMembers(): number;
 }
 
 /** Request latency buckets, seconds: sub-millisecond produce up to minute-long polls. */
@@ -64,6 +66,7 @@ export class BrokerMetrics {
     this.messagesOut = new Counter({ name: 'rill_messages_out_total', help: 'Messages fetched, by topic', labelNames: ['topic'], registers });
     this.bytesOut = new Counter({ name: 'rill_bytes_out_total', help: 'Record batch bytes fetched, by topic', labelNames: ['topic'], registers });
     new Gauge({ name: 'rill_http_long_polls_waiting', help: 'HTTP fetches waiting for data now', registers, collect() { this.set(sources.longPollsWaiting()); } });
+    new Gauge({ name: 'rill_http_group_members', help: 'HTTP group members on this node', registers, collect() { this.set(sources.groupMembers()); } });
     const rings = (name: string, help: string, pick: (r: RingFigures) => number) =>
       new Gauge({
         name,

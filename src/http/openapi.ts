@@ -3,6 +3,7 @@
 
 import { type BrokerConfig } from '../broker/config.js';
 import { Errors } from '../errors.js';
+import { groupPaths } from './openapi-groups.js';
 
 type Schema = Record<string, unknown>;
 
@@ -120,6 +121,7 @@ export function openApiDocument(config: BrokerConfig): Schema {
           responses: { '200': json(ref('Offsets'), 'The offsets'), ...commonErrors },
         },
       },
+      ...groupPaths(config),
       '/healthz': { get: { operationId: 'healthz', summary: 'The process is up', responses: { '200': json({ type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } }, 'Up') } } },
       '/readyz': {
         get: {

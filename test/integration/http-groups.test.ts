@@ -123,6 +123,7 @@ describe('HTTP group members', () => {
     expect((await http.get('/v1/groups?state=Empty')).body.groups.map((g: { groupId: string }) => g.groupId)).not.toContain(group);
     expectError(await http.get('/v1/groups?state=Sleeping'), 400, 'INVALID_REQUEST', /unknown group state "Sleeping"/);
     expectError(await del(`/v1/groups/${group}`), 409, 'NON_EMPTY_GROUP', /member/);
+    expect((await http.get('/metrics')).text).toMatch(/^rill_http_group_members 2$/m);
 
     // b leaves; a takes all four partitions, and new messages all reach a, none twice.
     expect((await del(b)).status).toBe(204);

@@ -383,7 +383,9 @@ describe('operations', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.openapi).toMatch(/^3\./);
     expect(Object.keys(answer.body.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/openapi.json', '/v1/topics', '/v1/topics/{topic}', '/v1/topics/{topic}/messages', '/v1/topics/{topic}/partitions/{partition}/messages', '/v1/topics/{topic}/partitions/{partition}/offsets'].sort(),
+      ['/healthz', '/metrics', '/readyz', '/v1/openapi.json', '/v1/topics', '/v1/topics/{topic}', '/v1/topics/{topic}/messages', '/v1/topics/{topic}/partitions/{partition}/messages', '/v1/topics/{topic}/partitions/{partition}/offsets',
+        '/v1/groups', '/v1/groups/{group}', '/v1/groups/{group}/members', '/v1/groups/{group}/members/{member}', '/v1/groups/{group}/members/{member}/subscription',
+        '/v1/groups/{group}/members/{member}/messages', '/v1/groups/{group}/members/{member}/offsets', '/v1/groups/{group}/members/{member}/assignment'].sort(),
     );
   });
 });
