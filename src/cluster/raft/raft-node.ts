@@ -29,7 +29,10 @@
 //   behind receives the snapshot whole.
 //
 // Membership is fixed by `voters` (the controller voters); a node whose id is not among them never
-// campaigns. Changing the voter set is not supported yet.
+// campaigns. Changing the voter set is not supported yet. Learners (setLearners, the broker feeds
+// it every live non-voter that gossip knows) receive the log like followers but count towards no
+// quorum, neither for commits nor for the lease: that is how every node applies the committed
+// metadata log without slowing the controller's commits down.
 
 import { EntryKind, type AppendRequest, type AppendResponse, type LogEntry, type RaftMessage, type SnapshotRequest, type SnapshotResponse, type VoteRequest, type VoteResponse } from './messages.js';
 import type { Random } from '../random.js';
@@ -121,7 +124,10 @@ interface Progress {
 export class RaftNode {
   readonly id: number;
   readonly voters: readonly number[];
+  /** The other voters: they vote and count towards commits. */
   private readonly peers: readonly number[];
+  /** Non-voters the leader replicates to (setLearners). */
+  private learnerIds: readonly number[] = [];
   private readonly quorum: number;
   private readonly electionTicks: number;
   private readonly heartbeatTicks: number;
@@ -204,6 +210,32 @@ export class RaftNode {
     return this.voters.includes(this.id);
   }
 
+  get learners(): readonly number[] {
+    return this.learnerIds;
+  }
+
+  /** Voters and learners other than this node: everyone a leader replicates to. */
+  private get targets(): readonly number[] {
+    return this.learnerIds.length === 0 ? this.peers : [...this.peers, ...this.learnerIds];
+  }
+
+  /**
+   * The non-voters to replicate to. Voters and this node are ignored. A leader starts sending to a
+   * new learner at once (its progress probes back from the leader's end) and forgets removed ones.
+   */
+  setLearners(ids: readonly number[]): void {
+    const next = [...new Set(ids)].filter((id) => id !== this.id && !this.voters.includes(id)).sort((a, b) => a - b);
+    if (next.length === this.learnerIds.length && next.every((id, i) => id === this.learnerIds[i])) return;
+    const added = next.filter((id) => !this.learnerIds.includes(id));
+    for (const gone of this.learnerIds) if (!next.includes(gone)) this.progress.delete(gone);
+    this.learnerIds = next;
+    if (this.currentRole !== 'leader') return;
+    for (const id of added) {
+      this.progress.set(id, { next: this.lastIndex + 1, match: 0, inflight: false, lastAckAt: this.now });
+      this.sendAppend(id, false);
+    }
+  }
+
   /** The term of the entry at `index`, or undefined when it is compacted away or beyond the log. */
   termAt(index: number): number | undefined {
     if (index === this.snap.lastIndex) return this.snap.lastTerm;
@@ -239,7 +271,7 @@ export class RaftNode {
       }
       if (++this.heartbeatElapsed >= this.heartbeatTicks) {
         this.heartbeatElapsed = 0;
-        for (const peer of this.peers) this.sendAppend(peer, true);
+        for (const peer of this.targets) this.sendAppend(peer, true);
       }
       return;
     }
@@ -250,7 +282,7 @@ export class RaftNode {
   propose(data: Uint8Array): ProposeResult {
     if (this.currentRole !== 'leader') return { ok: false, leaderId: this.leader };
     const entry = this.appendLocal(EntryKind.COMMAND, data);
-    for (const peer of this.peers) if (!this.progress.get(peer)!.inflight) this.sendAppend(peer, false);
+    for (const peer of this.targets) if (!this.progress.get(peer)!.inflight) this.sendAppend(peer, false);
     this.maybeCommit();
     return { ok: true, index: entry.index, term: entry.term };
   }
@@ -271,7 +303,9 @@ export class RaftNode {
   }
 
   step(m: RaftMessage): void {
-    if (m.to !== this.id || !this.voters.includes(m.from) || m.from === this.id) return;
+    if (m.to !== this.id || m.from === this.id) return;
+    // Learners only ever answer a leader's appends and snapshots; anything else from them is dropped.
+    if (!this.voters.includes(m.from) && !(this.learnerIds.includes(m.from) && (m.type === 'append-response' || m.type === 'snapshot-response'))) return;
     if (m.term > this.currentTerm) {
       if (m.type === 'vote') {
         if (this.inLease()) return; // stickiness: a live leader is not deposed
@@ -411,13 +445,13 @@ export class RaftNode {
     this.leader = this.id;
     this.heartbeatElapsed = 0;
     this.progress.clear();
-    for (const peer of this.peers) {
+    for (const peer of this.targets) {
       this.progress.set(peer, { next: this.lastIndex + 1, match: 0, inflight: false, lastAckAt: this.now });
     }
     // The no-op commits everything before it (a leader may only count replicas of its own term's
     // entries, Raft 5.4.2) and tells this leader when its lease may begin.
     this.termStartIndex = this.appendLocal(EntryKind.NOOP, new Uint8Array(0)).index;
-    for (const peer of this.peers) this.sendAppend(peer, false);
+    for (const peer of this.targets) this.sendAppend(peer, false);
     this.maybeCommit();
   }
 
@@ -530,7 +564,8 @@ export class RaftNode {
   // responses with sends would let every duplicate on the network start a chain of its own.
   private onAppendResponse(m: AppendResponse): void {
     if (this.currentRole !== 'leader') return;
-    const p = this.progress.get(m.from)!;
+    const p = this.progress.get(m.from);
+    if (p === undefined) return; // a learner removed since
     p.lastAckAt = Math.max(p.lastAckAt, m.sentAt);
     if (m.success) {
       if (m.matchIndex <= p.match) return;
@@ -549,7 +584,8 @@ export class RaftNode {
 
   private onSnapshotResponse(m: SnapshotResponse): void {
     if (this.currentRole !== 'leader') return;
-    const p = this.progress.get(m.from)!;
+    const p = this.progress.get(m.from);
+    if (p === undefined) return;
     p.lastAckAt = Math.max(p.lastAckAt, m.sentAt);
     if (m.matchIndex <= p.match && p.next > this.snap.lastIndex) return;
     p.match = Math.max(p.match, m.matchIndex);
