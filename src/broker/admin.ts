@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Errors, RillError } from '../errors.js';
 import { type Logger } from '../logger.js';
 import {
+  MAX_PRODUCER_EPOCH,
   isInternalTopicName,
   supportedApis,
   type ClusterStatusResponse,
@@ -104,6 +105,7 @@ export class Admin {
   }
 
   initProducerId(request: InitProducerIdRequest): InitProducerIdResponse {
+    if (this.cluster !== null) return clusterProducerId(this.ctx.producerIds, this.ctx.identity.nodeId, request);
     return this.ctx.producerIds.initProducerId(request);
   }
 
@@ -284,4 +286,26 @@ export class Admin {
       }),
     };
   }
+}
+
+/**
+ * Producer ids in a cluster: every node hands out ids from its own durable blocks, so the ids are
+ * striped by node — local id * CLUSTER_NODE_STRIDE + node id — and no two nodes can give out the
+ * same one without asking anybody. An epoch bump for an id of another node (the producer's
+ * coordinator moved) is granted as asked; only this node's own ids are checked against its blocks.
+ */
+export const CLUSTER_NODE_STRIDE = 65_536;
+
+function clusterProducerId(ids: ProducerIds, nodeId: number, request: InitProducerIdRequest): InitProducerIdResponse {
+  const { producerId, producerEpoch } = request;
+  if (producerId !== undefined && producerEpoch !== undefined && producerId % CLUSTER_NODE_STRIDE !== nodeId) {
+    if (producerEpoch < MAX_PRODUCER_EPOCH) return { errorCode: 0, producerId, producerEpoch: producerEpoch + 1 };
+    return clusterProducerId(ids, nodeId, {});
+  }
+  const local = ids.initProducerId({
+    ...request,
+    ...(producerId === undefined ? {} : { producerId: Math.floor(producerId / CLUSTER_NODE_STRIDE) }),
+  });
+  if (local.errorCode !== 0) return local;
+  return { ...local, producerId: local.producerId * CLUSTER_NODE_STRIDE + nodeId };
 }

@@ -6,7 +6,7 @@
 // answer while partitions recover); each owner opening (and if needed recovering) its partitions;
 // then the binary listener. A replacement worker (after a crash) re-opens the dead
 // one's partitions from disk before its slot takes traffic again.
-// In a cluster (cluster.seeds or controller.voters set) the node starts the same way with nothing
+// In a cluster (seeds or controller.voters set) the node starts the same way with nothing
 // opened, then joins the cluster (cluster-node.ts: gossip, Raft, controller) once its listeners'
 // ports are known, and from then on opens and closes partitions as the metadata assigns them
 // (cluster-view.ts); metadata and topic changes are answered cluster-wide (cluster-admin.ts).
@@ -20,7 +20,7 @@ import { extname } from 'node:path';
 import { BrokerMetrics, HttpApi, LongPollLimiter, type WorkerFigures } from '../http/index.js';
 import { type Logger } from '../logger.js';
 import { SlotPool, type SlotRings } from '../threads/slot-pool.js';
-import { Admin, loadIdentity, type NodeIdentity } from './admin.js';
+import { Admin, CLUSTER_NODE_STRIDE, loadIdentity, type NodeIdentity } from './admin.js';
 import { type BrokerConfig } from './config.js';
 import { Connection } from './connection.js';
 import { OwnerRouter } from './owner-router.js';
@@ -355,9 +355,10 @@ export function clusterSettingsOf(config: BrokerConfig): ClusterSettings {
   for (const seed of seeds) {
     const port = Number(seed.slice(seed.lastIndexOf(':') + 1));
     if (!seed.includes(':') || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new RillError(Errors.INVALID_CONFIG, `cluster.seeds: '${seed}' is not host:port`);
+      throw new RillError(Errors.INVALID_CONFIG, `seeds: '${seed}' is not host:port`);
     }
   }
+  if (config.nodeId >= CLUSTER_NODE_STRIDE) throw new RillError(Errors.INVALID_CONFIG, `node.id must be below ${CLUSTER_NODE_STRIDE} in a cluster (producer ids are striped by node), got ${config.nodeId}`);
   const voterText = config.controllerVoters === '' ? '1,2,3' : config.controllerVoters;
   const voters = voterText.split(',').map((s) => s.trim());
   if (voters.some((v) => !/^\d+$/.test(v)) || new Set(voters).size !== voters.length) {

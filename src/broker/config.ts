@@ -41,7 +41,7 @@ export interface BrokerConfig {
   /** How long a new group's first rebalance waits for more members (group.initial.rebalance.delay.ms). */
   groupInitialRebalanceDelayMs: number;
   /**
-   * Cluster mode (cluster.seeds or controller.voters set): gossip addresses to join through,
+   * Cluster mode (seeds or controller.voters set): gossip addresses to join through,
    * "host:port" comma-separated; empty runs the single-node broker.
    */
   clusterSeeds: string;
@@ -105,7 +105,7 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'group.initial.rebalance.delay.ms', key: 'groupInitialRebalanceDelayMs', kind: 'int', default: 3000, min: 0, max: 2 ** 31 - 1, description: 'how long a new group waits for more members before its first generation' },
   // Cluster (docs in README "Running a cluster"): gossip over UDP on cluster.port, Raft over TCP on
   // controller.port (the same number by default: UDP and TCP ports are separate name spaces).
-  { name: 'cluster.seeds', key: 'clusterSeeds', kind: 'text', default: '', description: 'gossip addresses (host:port,...) to join a cluster through; empty: single node' },
+  { name: 'seeds', key: 'clusterSeeds', kind: 'text', default: '', description: 'gossip addresses (host:port,...) to join a cluster through; empty: single node' },
   { name: 'cluster.id', key: 'clusterId', kind: 'string', default: 'rill', description: 'cluster name shared by all nodes; frames of another cluster are dropped' },
   { name: 'controller.voters', key: 'controllerVoters', kind: 'text', default: '', description: 'node ids of the Raft controller voters (comma-separated; empty: 1,2,3)' },
   { name: 'controller.port', key: 'controllerPort', kind: 'int', default: -1, min: -1, max: 65535, description: 'TCP port of the Raft metadata channel (-1: the cluster.port number; 0 picks one)' },
