@@ -6,8 +6,14 @@
 // partitions whose replicas include this node ("hosted": as leader or, once replication exists,
 // as follower — issue 8 plugs its fetchers in on `hosted()`), creates the local topic directory
 // for a topic it hosts for the first time, opens gained partitions on the workers and closes lost
-// ones; a topic gone from the metadata is closed and deleted here too. One sync runs at a time; a
-// change during one runs another after it.
+// ones. One sync runs at a time, a turn of the event loop after the change (so a burst of applied
+// entries is one sync); a change during one runs another after it.
+//
+// Deleting is the one step that cannot be undone, so a local topic is deleted only when this run
+// saw it in the metadata and then saw it go (a delete-topic applied). A restarted node replays the
+// metadata log from its first entry, and its state is partial until it has caught up: a topic not
+// there *yet* must not look deleted. (A topic deleted while this node was away and compacted into a
+// snapshot it receives whole is never seen: its files stay, with a warning, for an operator.)
 //
 // Serving is decided per request by leaderCheck(): only the partition's leader per the metadata
 // answers Produce, Fetch and ListOffsets; anyone else answers NOT_LEADER_OR_FOLLOWER with the
@@ -48,6 +54,10 @@ export class ClusterView {
   /** Partitions opened on a worker, by key. */
   private readonly opened = new Map<string, { topic: string; partition: number }>();
   private syncing: Promise<void> | null = null;
+  /** Topics present in the applied metadata at some point of this run. */
+  private readonly seen = new Set<string>();
+  private readonly warned = new Set<string>();
+  private scheduled = false;
   private again = false;
   private stopped = false;
 
@@ -57,7 +67,7 @@ export class ClusterView {
     this.placement = ctx.placement;
     this.pool = ctx.pool;
     this.logger = ctx.logger;
-    this.node.state.onChange(() => void this.sync());
+    this.node.state.onChange(() => this.schedule());
   }
 
   get selfId(): number {
@@ -89,6 +99,15 @@ export class ClusterView {
       });
     }
     return out;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.sync();
+    });
   }
 
   /** Brings the local registry and the workers in line with the metadata (see the header). */
@@ -127,8 +146,16 @@ export class ClusterView {
     await this.closePartitions(lose);
     // Topics deleted from the metadata: gone here too.
     const live = new Set(topics.map((t) => t.name));
+    for (const name of live) this.seen.add(name);
     for (const local of this.registry.list()) {
       if (live.has(local.name)) continue;
+      if (!this.seen.has(local.name)) {
+        if (this.warned.has(local.name)) continue;
+        this.warned.add(local.name);
+        this.logger.warn({ topic: local.name }, 'a local topic is not in the cluster metadata (yet); its files are kept');
+        continue;
+      }
+      this.seen.delete(local.name);
       this.placement.remove(local.name);
       await this.registry.delete(local.name).catch((error) => this.logger.error({ topic: local.name, err: error }, 'removing a deleted topic\'s files failed'));
     }
