@@ -4,7 +4,7 @@
 // Node i (1..N) listens on base+i-1 (binary), base+79+i (HTTP) and base+39+i (gossip UDP, Raft
 // TCP on the same number), keeps its data under <data-dir>/node-<i> and its log in rill.log there.
 // Every node gets every node's gossip address as seeds and the first three ids as controller
-// voters. SIGINT or SIGTERM is forwarded to every node; the launcher exits once all have.
+// voters. SIGINT or SIGTERM stops every node (as SIGTERM); the launcher exits once all have.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -42,7 +42,9 @@ export function clusterUpCommand(): Command {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`\n${signal}: stopping ${nodes.length} node(s)...\n`);
-        for (const n of nodes) n.child.kill(signal);
+        // SIGTERM whatever came in: on a terminal's Ctrl-C the nodes (same process group) got a
+        // SIGINT of their own already, and one signal of each kind stops a node cleanly once.
+        for (const n of nodes) n.child.kill('SIGTERM');
       };
       process.on('SIGINT', () => stopAll('SIGINT'));
       process.on('SIGTERM', () => stopAll('SIGTERM'));
