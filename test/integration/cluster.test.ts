@@ -67,6 +67,10 @@ describe('a cluster of three node processes', () => {
     const admin = client(n3).admin();
     await admin.connect();
     expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 12 }] })).toBe(true);
+    // Bad requests get clear errors through any node, and the cluster carries on.
+    expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }] })).toBe(false);
+    await expect(admin.createTopics({ topics: [{ topic: 'copies', numPartitions: 3, replicationFactor: 2 }] })).rejects.toMatchObject({ code: Errors.INVALID_REPLICATION_FACTOR.code });
+    await expect(admin.createTopics({ topics: [{ topic: 'bad', numPartitions: 1, configs: { 'retention.ms': 'soon' } }] })).rejects.toMatchObject({ code: Errors.INVALID_CONFIG.code });
     for (const n of nodes) {
       await waitFor(async () => {
         const counts = leaderCounts(await statusOf(n), 'orders');
