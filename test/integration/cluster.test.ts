@@ -36,6 +36,13 @@ async function node(id: number, seeds: NodeProcess[], restartOf?: NodeProcess): 
   return started;
 }
 
+async function createTopic(rill: Rill, topic: string, partitions: number): Promise<void> {
+  const admin = rill.admin();
+  await admin.connect();
+  expect(await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] })).toBe(true);
+  await admin.disconnect();
+}
+
 async function consumeAll(rill: Rill, topic: string, count: number): Promise<string[]> {
   const consumer = rill.consumer();
   await consumer.connect();
@@ -119,6 +126,9 @@ describe('a cluster of three node processes', () => {
     await survivorsProducer.connect();
     await survivorsProducer.send({ topic: 'orders', messages: during.map((value) => ({ value })) });
 
+    // A topic created meanwhile lands on the live nodes only.
+    await createTopic(client(n1, n2), 'later', 6);
+
     // Restarted, node 3 rejoins, catches up on the metadata and serves its partitions again.
     const n3b = await node(3, [n1, n2], n3);
     await waitFor(async () => {
@@ -127,6 +137,20 @@ describe('a cluster of three node processes', () => {
     }, { timeoutMs: 15_000, what: 'node 3 to rejoin and lead its partitions again' });
     const all = await consumeAll(client(n3b), 'orders', sent.length + during.length);
     expect(all.sort()).toEqual([...sent, ...during].sort());
+
+    // `rill cluster rebalance` gives node 3 its share, moving only empty partitions.
+    const rebalance = spawnTs(cli, ['cluster', 'rebalance', '--brokers', `127.0.0.1:${n2.port}`]);
+    let moved = '';
+    rebalance.stdout!.on('data', (chunk: Buffer) => (moved += chunk.toString()));
+    const rebalanceErr = collectStderr(rebalance);
+    expect((await waitForExit(rebalance)).code, rebalanceErr()).toBe(0);
+    const moves = [...moved.matchAll(/^Moved (\S+)-(\d+): node (\d) -> node 3$/gm)];
+    expect(moves.length).toBeGreaterThanOrEqual(2);
+    expect(moves.every((m) => m[1] !== 'orders')).toBe(true); // orders' partitions hold records
+    await waitFor(async () => {
+      const s = await statusOf(n3b);
+      return moves.every((m) => s.partitions.find((p) => p.topic === m[1] && p.partition === Number(m[2]))?.leader === 3) && leaderCounts(s, 'orders').get(3) === 4;
+    }, { what: 'the moves applied' });
 
     // Kill the controller leader: another voter takes over and topics can still be created.
     const before = await statusOf(n1);
