@@ -37,20 +37,11 @@
 import { EntryKind, type AppendRequest, type AppendResponse, type LogEntry, type RaftMessage, type SnapshotRequest, type SnapshotResponse, type VoteRequest, type VoteResponse } from './messages.js';
 import type { Random } from '../random.js';
 import { RaftLog } from './raft-log.js';
+import { newProgress, quorumValue, type Progress } from './progress.js';
 import { EMPTY_DURABLE_STATE, RAFT_DEFAULTS, emptyOutput, type DurableState, type ProposeResult, type RaftConfig, type RaftOutput, type RaftRole } from './raft-state.js';
 
 export { EMPTY_DURABLE_STATE, EMPTY_SNAPSHOT, RAFT_DEFAULTS, type DurableState, type HardState, type ProposeResult, type RaftConfig, type RaftOutput, type RaftRole, type Snapshot } from './raft-state.js';
 
-interface Progress {
-  /** Next index to send. */
-  next: number;
-  /** Highest index known replicated. */
-  match: number;
-  /** An append with entries (or a snapshot) is unanswered; heartbeats resend it. */
-  inflight: boolean;
-  /** `sentAt` of the newest request this peer answered. */
-  lastAckAt: number;
-}
 
 export class RaftNode {
   readonly id: number;
@@ -156,7 +147,7 @@ export class RaftNode {
     this.learnerIds = next;
     if (this.currentRole !== 'leader') return;
     for (const id of added) {
-      this.progress.set(id, { next: this.lastIndex + 1, match: 0, inflight: false, lastAckAt: this.now });
+      this.progress.set(id, newProgress(this.lastIndex, this.now));
       this.sendAppend(id, false);
     }
   }
@@ -365,7 +356,7 @@ export class RaftNode {
     this.heartbeatElapsed = 0;
     this.progress.clear();
     for (const peer of this.targets) {
-      this.progress.set(peer, { next: this.lastIndex + 1, match: 0, inflight: false, lastAckAt: this.now });
+      this.progress.set(peer, newProgress(this.lastIndex, this.now));
     }
     // The no-op commits everything before it (a leader may only count replicas of its own term's
     // entries, Raft 5.4.2) and tells this leader when its lease may begin.
@@ -513,8 +504,7 @@ export class RaftNode {
   }
 
   private maybeCommit(): void {
-    const matches = this.voters.map((v) => (v === this.id ? this.lastIndex : this.progress.get(v)!.match)).sort((a, b) => b - a);
-    const n = matches[this.quorum - 1];
+    const n = quorumValue(this.voters.map((v) => (v === this.id ? this.lastIndex : this.progress.get(v)!.match)), this.quorum);
     if (n > this.commit && this.termAt(n) === this.currentTerm) {
       this.commit = n;
       this.applyCommitted();
@@ -523,8 +513,7 @@ export class RaftNode {
 
   /** The newest time by which a majority (this leader included) had acknowledged a request. */
   private quorumAckAt(): number {
-    const acks = this.voters.map((v) => (v === this.id ? this.now : this.progress.get(v)!.lastAckAt)).sort((a, b) => b - a);
-    return acks[this.quorum - 1];
+    return quorumValue(this.voters.map((v) => (v === this.id ? this.now : this.progress.get(v)!.lastAckAt)), this.quorum);
   }
 
   // --- log and output ------------------------------------------------------------------------------
