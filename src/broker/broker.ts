@@ -35,6 +35,7 @@ import { Errors, RillError } from '../errors.js';
 import { join } from 'node:path';
 import { ClusterAdmin } from './cluster-admin.js';
 import { ClusterView } from './cluster-view.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
 import type { OwnerWorkerData } from './owner-worker.js';
 
 /**
@@ -206,6 +207,7 @@ export class Broker {
     const view = new ClusterView({ node, registry: this.registry, placement: this.placement, pool: this.pool, logger });
     this.cluster = { node, view };
     this.admin.joinCluster(new ClusterAdmin(view, config, logger));
+    registerClusterMetrics(this.metrics.registry, node);
     void view.sync();
   }
 

@@ -70,6 +70,11 @@ describe('a cluster of three node processes', () => {
       return s.controllerId > 0 && s.brokers.filter((b) => !b.fenced).length === 3 && s.partitions.some((p) => p.topic === '__consumer_offsets');
     }, { timeoutMs: 20_000, what: 'the cluster to form' });
 
+    // /metrics shows the membership and the dropped-frame counters.
+    const metrics = await (await fetch(`http://127.0.0.1:${n1.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^rill_cluster_members\{state="alive"\} 3$/m);
+    expect(metrics).toMatch(/^rill_cluster_dropped_frames\{channel="gossip",reason="foreignCluster"\} 0$/m);
+
     // A 12-partition topic created through node 3 lands 4 partitions on each node.
     const admin = client(n3).admin();
     await admin.connect();
