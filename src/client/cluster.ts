@@ -259,6 +259,22 @@ export class Cluster {
     this.notify();
   }
 
+  /**
+   * A broker answered NOT_LEADER_OR_FOLLOWER naming the partition's leader: follow it at once when
+   * its address is known (the refresh that the error also asks for confirms it), so retries go to
+   * the right node without waiting for the metadata round trip.
+   */
+  leaderMoved(topic: string, partition: number, leaderId: number): void {
+    const info = this.topics.get(topic);
+    const held = info?.partitions[partition];
+    if (info === undefined || held === undefined || held.leader === leaderId) return;
+    if (leaderId >= 0 && !this.brokers.has(leaderId)) return;
+    const partitions = info.partitions.slice();
+    partitions[partition] = { ...held, leader: leaderId, errorCode: leaderId < 0 ? Errors.LEADER_NOT_AVAILABLE.code : 0 };
+    this.topics.set(topic, { ...info, partitions });
+    this.notify();
+  }
+
   private notify(): void {
     this.version++;
     for (const listener of this.changeListeners) listener();
