@@ -24,7 +24,7 @@ import { UdpTransport } from './gossip/udp-transport.js';
 import type { Member, MemberEvent } from './gossip/member-list.js';
 import { MemberState } from './gossip/messages.js';
 import { MetadataController } from './metadata/controller.js';
-import { MetadataState, NO_LEADER, type MetadataCommand, type MetadataResult } from './metadata/metadata-state.js';
+import { MetadataState, type MetadataCommand, type MetadataResult } from './metadata/metadata-state.js';
 import { systemRandom } from './random.js';
 import { RaftServer, type RaftStatus } from './raft/raft-server.js';
 import { FileRaftStorage } from './raft/raft-storage.js';
@@ -284,4 +284,3 @@ function dropFigures(d: DropCounters): Record<string, number> {
   return { malformed: d.malformed, foreignCluster: d.foreignCluster, unsupportedVersion: d.unsupportedVersion };
 }
 
-export { NO_LEADER };
