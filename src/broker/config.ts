@@ -79,7 +79,7 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'host', key: 'host', kind: 'string', default: '127.0.0.1', description: 'address the listeners bind to' },
   { name: 'port', key: 'port', kind: 'port', default: 9400, description: 'binary protocol port (0 picks a free one)' },
   { name: 'http.port', key: 'httpPort', kind: 'port', default: 9480, description: 'HTTP API port (0 picks a free one)' },
-  { name: 'cluster.port', key: 'clusterPort', kind: 'port', default: 9440, description: 'cluster channel port' },
+  { name: 'cluster.port', key: 'clusterPort', kind: 'port', default: 9440, description: 'cluster channel port: gossip on UDP (and Raft on TCP unless controller.port says otherwise)' },
   { name: 'node.id', key: 'nodeId', kind: 'int', default: 1, min: 0, max: 2 ** 31 - 1, description: 'this node\'s id in the cluster' },
   { name: 'workers', key: 'workers', kind: 'int', default: availableParallelism(), min: 1, max: 1024, description: 'partition-owner worker threads (default: CPU count)' },
   // 2,000,000: a produce frame carries one partition's batches, and a batch is at most
