@@ -11,9 +11,13 @@ import { join } from 'node:path';
 import { Errors, RillError } from '../errors.js';
 import { type Logger } from '../logger.js';
 import {
+  MAX_PRODUCER_EPOCH,
   isInternalTopicName,
   supportedApis,
+  type ClusterStatusResponse,
   type CreateTopicsRequest,
+  type RebalanceRequest,
+  type RebalanceResponse,
   type CreateTopicsResponse,
   type DeleteTopicsRequest,
   type DeleteTopicsResponse,
@@ -33,6 +37,8 @@ import {
 import { logConfigToProperties } from '../storage/index.js';
 import { type SlotPool } from '../threads/slot-pool.js';
 import { type BrokerConfig } from './config.js';
+import { type ClusterAdmin } from './cluster-admin.js';
+import { OFFSETS_TOPIC } from './groups/coordinator-partition.js';
 import { type PartitionSpec, type PartitionStatus } from './partition-host.js';
 import { type PartitionPlacement } from './partition-placement.js';
 import { type ProducerIds } from './producer-ids.js';
@@ -82,12 +88,24 @@ function failure(error: unknown, logger: Logger): { errorCode: number; message: 
 
 export class Admin {
   private readonly ctx: AdminContext;
+  /** Set once the broker has joined its cluster: the cluster-wide answers (cluster-admin.ts). */
+  private cluster: ClusterAdmin | null = null;
 
   constructor(ctx: AdminContext) {
     this.ctx = ctx;
   }
 
+  /** From now on metadata and topic changes are the cluster's. */
+  joinCluster(cluster: ClusterAdmin): void {
+    this.cluster = cluster;
+  }
+
+  get clustered(): ClusterAdmin | null {
+    return this.cluster;
+  }
+
   initProducerId(request: InitProducerIdRequest): InitProducerIdResponse {
+    if (this.cluster !== null) return clusterProducerId(this.ctx.producerIds, this.ctx.identity.nodeId, request);
     return this.ctx.producerIds.initProducerId(request);
   }
 
@@ -96,6 +114,7 @@ export class Admin {
    * partition (`partition`). With a cluster, the partition's leader, wherever it is.
    */
   findCoordinator(_request: FindCoordinatorRequest, partition: number): FindCoordinatorResponse {
+    if (this.cluster !== null) return this.cluster.findCoordinator(OFFSETS_TOPIC, partition);
     const { identity, config } = this.ctx;
     return { errorCode: 0, nodeId: identity.nodeId, host: config.host, port: this.port(), partition };
   }
@@ -106,10 +125,11 @@ export class Admin {
 
   hello(): HelloResponse {
     const { identity, config } = this.ctx;
-    return { nodeId: identity.nodeId, clusterId: identity.clusterId, apis: supportedApis(), authMechanisms: [], maxFrameBytes: config.maxFrameBytes };
+    return { nodeId: identity.nodeId, clusterId: this.cluster === null ? identity.clusterId : config.clusterId, apis: supportedApis(), authMechanisms: [], maxFrameBytes: config.maxFrameBytes };
   }
 
   metadata(request: MetadataRequest): MetadataResponse {
+    if (this.cluster !== null) return this.cluster.metadata(request);
     const { registry, identity, config } = this.ctx;
     const names = request.topics ?? registry.list().map((t) => t.name);
     return {
@@ -134,6 +154,33 @@ export class Admin {
     };
   }
 
+  /** ClusterStatus: the cluster's view, or this node alone when it runs single-node. */
+  clusterStatus(): ClusterStatusResponse {
+    if (this.cluster !== null) return this.cluster.clusterStatus();
+    const { identity, config, registry } = this.ctx;
+    const ports = { broker: this.port(), http: 0 };
+    return {
+      errorCode: 0,
+      nodeId: identity.nodeId,
+      clusterId: identity.clusterId,
+      controllerId: -1,
+      controllerTerm: 0,
+      raftRole: 'none',
+      voters: [],
+      metadataVersion: 0,
+      members: [{ id: identity.nodeId, state: 'alive', address: '', host: config.host, ports, incarnation: 0, load: {} }],
+      brokers: [{ id: identity.nodeId, host: config.host, port: this.port(), fenced: false }],
+      partitions: registry.list().flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition, replicas: [identity.nodeId], leader: identity.nodeId, leaderEpoch: 0 }))),
+      drops: {},
+    };
+  }
+
+  /** Rebalance: the controller's; a single node has nothing to move. */
+  rebalance(request: RebalanceRequest): Promise<RebalanceResponse> {
+    if (this.cluster !== null) return this.cluster.rebalance(request);
+    return Promise.resolve({ errorCode: 0, message: 'a single node has nothing to rebalance', moves: [], skipped: 0 });
+  }
+
   /** Opens every partition of a topic on its owner. */
   async openPartitions(topic: TopicMetadata): Promise<void> {
     const config = this.ctx.registry.logConfig(topic);
@@ -148,6 +195,7 @@ export class Admin {
   }
 
   async createTopics(request: CreateTopicsRequest): Promise<CreateTopicsResponse> {
+    if (this.cluster !== null) return this.cluster.createTopics(request);
     const { registry, placement, config, logger } = this.ctx;
     const topics = [];
     for (const wanted of request.topics) {
@@ -172,6 +220,7 @@ export class Admin {
   }
 
   async deleteTopics(request: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
+    if (this.cluster !== null) return this.cluster.deleteTopics(request);
     const { registry, placement, pool, logger } = this.ctx;
     const topics = [];
     for (const name of request.topics) {
@@ -190,6 +239,7 @@ export class Admin {
   }
 
   listTopics(request: ListTopicsRequest): ListTopicsResponse {
+    if (this.cluster !== null) return this.cluster.listTopics(request);
     return {
       topics: this.ctx.registry
         .list()
@@ -205,13 +255,19 @@ export class Admin {
     for (const status of all.flat()) stats.set(`${status.topic}/${status.partition}`, status);
     return {
       topics: request.topics.map((name) => {
-        const topic = registry.get(name);
+        const topic = this.cluster === null ? registry.get(name) : this.cluster.topicMetadata(name);
         if (topic === undefined) {
           return { name, errorCode: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, message: `topic '${name}' does not exist`, internal: isInternalTopicName(name), configs: {}, partitions: [] };
         }
         const configs = Object.fromEntries(Object.entries(logConfigToProperties(registry.logConfig(topic))).map(([k, v]) => [k, String(v)]));
         const partitions: PartitionDescription[] = Array.from({ length: topic.partitions }, (_, partition) => {
           const status = stats.get(`${name}/${partition}`);
+          if (status === undefined && this.cluster !== null) {
+            // Described by its leader; this node only knows who that is.
+            const leader = this.cluster.leaderOf(name, partition);
+            const errorCode = leader === identity.nodeId ? Errors.LEADER_NOT_AVAILABLE.code : Errors.NOT_LEADER_OR_FOLLOWER.code;
+            return { partition, errorCode, leader, logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: 0 };
+          }
           if (status === undefined) {
             logger.warn({ topic: name, partition }, 'partition has no live owner');
             return { partition, errorCode: Errors.LEADER_NOT_AVAILABLE.code, leader: -1, logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: 0 };
@@ -230,4 +286,26 @@ export class Admin {
       }),
     };
   }
+}
+
+/**
+ * Producer ids in a cluster: every node hands out ids from its own durable blocks, so the ids are
+ * striped by node — local id * CLUSTER_NODE_STRIDE + node id — and no two nodes can give out the
+ * same one without asking anybody. An epoch bump for an id of another node (the producer's
+ * coordinator moved) is granted as asked; only this node's own ids are checked against its blocks.
+ */
+export const CLUSTER_NODE_STRIDE = 65_536;
+
+function clusterProducerId(ids: ProducerIds, nodeId: number, request: InitProducerIdRequest): InitProducerIdResponse {
+  const { producerId, producerEpoch } = request;
+  if (producerId !== undefined && producerEpoch !== undefined && producerId % CLUSTER_NODE_STRIDE !== nodeId) {
+    if (producerEpoch < MAX_PRODUCER_EPOCH) return { errorCode: 0, producerId, producerEpoch: producerEpoch + 1 };
+    return clusterProducerId(ids, nodeId, {});
+  }
+  const local = ids.initProducerId({
+    ...request,
+    ...(producerId === undefined ? {} : { producerId: Math.floor(producerId / CLUSTER_NODE_STRIDE) }),
+  });
+  if (local.errorCode !== 0) return local;
+  return { ...local, producerId: local.producerId * CLUSTER_NODE_STRIDE + nodeId };
 }

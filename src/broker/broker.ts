@@ -6,6 +6,10 @@
 // answer while partitions recover); each owner opening (and if needed recovering) its partitions;
 // then the binary listener. A replacement worker (after a crash) re-opens the dead
 // one's partitions from disk before its slot takes traffic again.
+// In a cluster (seeds or controller.voters set) the node starts the same way with nothing
+// opened, then joins the cluster (cluster-node.ts: gossip, Raft, controller) once its listeners'
+// ports are known, and from then on opens and closes partitions as the metadata assigns them
+// (cluster-view.ts); metadata and topic changes are answered cluster-wide (cluster-admin.ts).
 // Stop: stop accepting (both listeners), close connections, let each owner close its logs cleanly (flush, trim,
 // clean-shutdown checkpoint), stop the threads.
 
@@ -16,7 +20,7 @@ import { extname } from 'node:path';
 import { BrokerMetrics, HttpApi, LongPollLimiter, type WorkerFigures } from '../http/index.js';
 import { type Logger } from '../logger.js';
 import { SlotPool, type SlotRings } from '../threads/slot-pool.js';
-import { Admin, loadIdentity, type NodeIdentity } from './admin.js';
+import { Admin, CLUSTER_NODE_STRIDE, loadIdentity, type NodeIdentity } from './admin.js';
 import { type BrokerConfig } from './config.js';
 import { Connection } from './connection.js';
 import { OwnerRouter } from './owner-router.js';
@@ -26,6 +30,12 @@ import { type PartitionStatus } from './partition-host.js';
 import { SegmentMappings } from './segment-mappings.js';
 import { TopicRegistry } from './topic-registry.js';
 import { OFFSETS_TOPIC } from './groups/coordinator-partition.js';
+import { ClusterNode } from '../cluster/index.js';
+import { Errors, RillError } from '../errors.js';
+import { join } from 'node:path';
+import { ClusterAdmin } from './cluster-admin.js';
+import { ClusterView } from './cluster-view.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
 import type { OwnerWorkerData } from './owner-worker.js';
 
 /**
@@ -72,9 +82,12 @@ export class Broker {
   private stopping: Promise<void> | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private cleanerTimer: NodeJS.Timeout | null = null;
+  private readonly offsetsPartitions: number;
+  private cluster: { node: ClusterNode; view: ClusterView } | null = null;
 
-  private constructor(config: BrokerConfig, logger: Logger, identity: NodeIdentity, registry: TopicRegistry, placement: PartitionPlacement, pool: SlotPool) {
+  private constructor(config: BrokerConfig, logger: Logger, identity: NodeIdentity, registry: TopicRegistry, placement: PartitionPlacement, pool: SlotPool, offsetsPartitions: number) {
     this.config = config;
+    this.offsetsPartitions = offsetsPartitions;
     this.logger = logger;
     this.identity = identity;
     this.registry = registry;
@@ -110,12 +123,17 @@ export class Broker {
   static async start(config: BrokerConfig, logger: Logger, options: { workerExecArgv?: string[] } = {}): Promise<Broker> {
     mkdirSync(config.dataDir, { recursive: true });
     const identity = loadIdentity(config.dataDir, config.nodeId);
+    const clustered = isClustered(config);
+    const clusterSettings = clustered ? clusterSettingsOf(config) : null;
     const registry = TopicRegistry.open(config.dataDir, config.logDefaults, logger);
-    if (registry.get(OFFSETS_TOPIC) === undefined) registry.create(OFFSETS_TOPIC, config.offsetsTopicPartitions, OFFSETS_TOPIC_CONFIG, { internal: true });
-    else registry.addMissingConfig(OFFSETS_TOPIC, OFFSETS_TOPIC_CONFIG);
-    const offsetsPartitions = registry.require(OFFSETS_TOPIC).partitions;
     const placement = new PartitionPlacement(config.workers);
-    for (const topic of registry.list()) placement.place(topic.name, topic.partitions);
+    let offsetsPartitions = config.offsetsTopicPartitions;
+    if (!clustered) {
+      if (registry.get(OFFSETS_TOPIC) === undefined) registry.create(OFFSETS_TOPIC, config.offsetsTopicPartitions, OFFSETS_TOPIC_CONFIG, { internal: true });
+      else registry.addMissingConfig(OFFSETS_TOPIC, OFFSETS_TOPIC_CONFIG);
+      offsetsPartitions = registry.require(OFFSETS_TOPIC).partitions;
+      for (const topic of registry.list()) placement.place(topic.name, topic.partitions);
+    }
     const pool = await SlotPool.start({
       filename: ownerModule(),
       slots: config.workers,
@@ -132,7 +150,7 @@ export class Broker {
       } satisfies OwnerWorkerData,
       execArgv: options.workerExecArgv,
     });
-    const broker = new Broker(config, logger, identity, registry, placement, pool);
+    const broker = new Broker(config, logger, identity, registry, placement, pool, offsetsPartitions);
     try {
       await broker.http.listen(config.httpPort, config.host);
     } catch (error) {
@@ -140,22 +158,65 @@ export class Broker {
       throw error;
     }
     logger.info({ host: config.host, httpPort: broker.httpPort }, 'http listening');
-    await broker.openAll();
+    if (!clustered) await broker.openAll();
     broker.opened = true;
     for (let slot = 0; slot < pool.size; slot++) broker.router.slotUp(slot, pool.rings(slot)!);
     pool.on('slotDown', (slot) => broker.onSlotDown(slot));
     pool.on('slotUp', (slot, rings) => void broker.onSlotUp(slot, rings));
     pool.on('error', (error) => logger.error({ err: error }, 'worker pool error'));
     await broker.listen();
+    if (clusterSettings !== null) {
+      try {
+        await broker.joinCluster(clusterSettings);
+      } catch (error) {
+        await broker.stop();
+        throw error;
+      }
+    }
     broker.retentionTimer = setInterval(() => void broker.applyRetention(), config.retentionCheckIntervalMs);
     broker.retentionTimer.unref();
     broker.cleanerTimer = setInterval(() => void broker.startCleaning(), config.cleanerBackoffMs);
     broker.cleanerTimer.unref();
     logger.info(
-      { nodeId: identity.nodeId, clusterId: identity.clusterId, host: config.host, port: broker.port, httpPort: broker.httpPort, workers: config.workers, dataDir: config.dataDir, topics: registry.list().length },
+      {
+        nodeId: identity.nodeId,
+        clusterId: clustered ? config.clusterId : identity.clusterId,
+        host: config.host,
+        port: broker.port,
+        httpPort: broker.httpPort,
+        ...(broker.cluster === null ? {} : { gossipPort: broker.cluster.node.gossipPort, raftPort: broker.cluster.node.raftPort, voters: broker.cluster.node.voters }),
+        workers: config.workers,
+        dataDir: config.dataDir,
+        topics: registry.list().length,
+      },
       'broker started',
     );
     return broker;
+  }
+
+  /** Joins the cluster: gossip, Raft, and the view that opens what the metadata assigns here. */
+  private async joinCluster(settings: ClusterSettings): Promise<void> {
+    const { config, logger } = this;
+    const node = await ClusterNode.start({
+      nodeId: this.identity.nodeId,
+      clusterId: config.clusterId,
+      host: config.host,
+      gossipPort: config.clusterPort,
+      raftPort: settings.raftPort,
+      seeds: settings.seeds,
+      voters: settings.voters,
+      rack: config.clusterRack === '' ? null : config.clusterRack,
+      raftDir: join(config.dataDir, 'meta', 'raft'),
+      ports: { broker: this.port, http: this.httpPort },
+      gossip: { periodMs: config.gossipPeriodMs, ackTimeoutMs: config.gossipAckTimeoutMs, suspicionMult: config.gossipSuspicionMult },
+      bootstrapTopics: [{ name: OFFSETS_TOPIC, partitions: config.offsetsTopicPartitions, configs: Object.fromEntries(Object.entries(OFFSETS_TOPIC_CONFIG).map(([k, v]) => [k, String(v)])) }],
+      logger,
+    });
+    const view = new ClusterView({ node, registry: this.registry, placement: this.placement, pool: this.pool, logger });
+    this.cluster = { node, view };
+    this.admin.joinCluster(new ClusterAdmin(view, config, logger));
+    registerClusterMetrics(this.metrics.registry, node);
+    void view.sync();
   }
 
   /** Ends a worker thread as a crash would: for fault tests. Its slot recovers on a replacement. */
@@ -261,7 +322,8 @@ export class Broker {
       placement: this.placement,
       mappings: this.mappings,
       maxFrameBytes: this.config.maxFrameBytes,
-      offsetsPartitions: this.registry.require(OFFSETS_TOPIC).partitions,
+      offsetsPartitions: this.offsetsPartitions,
+      ...(this.cluster === null ? {} : { cluster: this.cluster.view }),
       logger: this.logger,
     });
   }
@@ -281,6 +343,10 @@ export class Broker {
     const httpClosed = this.http.close();
     for (const socket of this.sockets) socket.destroy();
     await Promise.all([closed, httpClosed]);
+    if (this.cluster !== null) {
+      await this.cluster.view.stop();
+      await this.cluster.node.stop();
+    }
     this.router.close();
     const results = await Promise.allSettled(Array.from({ length: this.pool.size }, (_, slot) => this.pool.run(slot, { op: 'shutdown' })));
     for (const result of results) if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'a worker failed to close its partitions');
@@ -295,4 +361,33 @@ function loopbackHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::' || host === '[::]') return '[::1]';
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+interface ClusterSettings {
+  seeds: string[];
+  voters: number[];
+  raftPort: number;
+}
+
+/** A broker joins a cluster when it is given seeds or controller voters. */
+export function isClustered(config: BrokerConfig): boolean {
+  return config.clusterSeeds !== '' || config.controllerVoters !== '';
+}
+
+/** The cluster settings checked and parsed; INVALID_CONFIG names the bad one. */
+export function clusterSettingsOf(config: BrokerConfig): ClusterSettings {
+  const seeds = config.clusterSeeds.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const seed of seeds) {
+    const port = Number(seed.slice(seed.lastIndexOf(':') + 1));
+    if (!seed.includes(':') || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RillError(Errors.INVALID_CONFIG, `seeds: '${seed}' is not host:port`);
+    }
+  }
+  if (config.nodeId >= CLUSTER_NODE_STRIDE) throw new RillError(Errors.INVALID_CONFIG, `node.id must be below ${CLUSTER_NODE_STRIDE} in a cluster (producer ids are striped by node), got ${config.nodeId}`);
+  const voterText = config.controllerVoters === '' ? '1,2,3' : config.controllerVoters;
+  const voters = voterText.split(',').map((s) => s.trim());
+  if (voters.some((v) => !/^\d+$/.test(v)) || new Set(voters).size !== voters.length) {
+    throw new RillError(Errors.INVALID_CONFIG, `controller.voters must be distinct node ids separated by commas, got '${config.controllerVoters}'`);
+  }
+  return { seeds, voters: voters.map(Number), raftPort: config.controllerPort === -1 ? config.clusterPort : config.controllerPort };
 }

@@ -46,11 +46,27 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   /** How long a new group's first rebalance waits for more members (group.initial.rebalance.delay.ms). */
   groupInitialRebalanceDelayMs: number;
+  /**
+   * Cluster mode (seeds or controller.voters set): gossip addresses to join through,
+   * "host:port" comma-separated; empty runs the single-node broker.
+   */
+  clusterSeeds: string;
+  /** Shared by every node of one cluster; gossip and Raft frames of another are dropped. */
+  clusterId: string;
+  /** Node ids of the Raft controller voters, comma-separated; empty: 1,2,3. */
+  controllerVoters: string;
+  /** TCP port of the Raft metadata channel; -1: the same number as cluster.port (which is UDP). */
+  controllerPort: number;
+  /** Rack label for rack-aware placement; empty: none. */
+  clusterRack: string;
+  gossipPeriodMs: number;
+  gossipAckTimeoutMs: number;
+  gossipSuspicionMult: number;
   /** Log settings of topics that do not override them. */
   logDefaults: LogConfig;
 }
 
-type Kind = 'string' | 'int' | 'port' | 'level';
+type Kind = 'string' | 'text' | 'int' | 'port' | 'level';
 
 interface Setting {
   name: string;
@@ -69,7 +85,7 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'host', key: 'host', kind: 'string', default: '127.0.0.1', description: 'address the listeners bind to' },
   { name: 'port', key: 'port', kind: 'port', default: 9400, description: 'binary protocol port (0 picks a free one)' },
   { name: 'http.port', key: 'httpPort', kind: 'port', default: 9480, description: 'HTTP API port (0 picks a free one)' },
-  { name: 'cluster.port', key: 'clusterPort', kind: 'port', default: 9440, description: 'cluster channel port' },
+  { name: 'cluster.port', key: 'clusterPort', kind: 'port', default: 9440, description: 'cluster channel port: gossip on UDP (and Raft on TCP unless controller.port says otherwise)' },
   { name: 'node.id', key: 'nodeId', kind: 'int', default: 1, min: 0, max: 2 ** 31 - 1, description: 'this node\'s id in the cluster' },
   { name: 'workers', key: 'workers', kind: 'int', default: availableParallelism(), min: 1, max: 1024, description: 'partition-owner worker threads (default: CPU count)' },
   // 2,000,000: a produce frame carries one partition's batches, and a batch is at most
@@ -98,6 +114,16 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'group.min.session.timeout.ms', key: 'groupMinSessionTimeoutMs', kind: 'int', default: 6000, min: 1, max: 2 ** 31 - 1, description: 'shortest session timeout a consumer may ask for' },
   { name: 'group.max.session.timeout.ms', key: 'groupMaxSessionTimeoutMs', kind: 'int', default: 1_800_000, min: 1, max: 2 ** 31 - 1, description: 'longest session timeout a consumer may ask for' },
   { name: 'group.initial.rebalance.delay.ms', key: 'groupInitialRebalanceDelayMs', kind: 'int', default: 3000, min: 0, max: 2 ** 31 - 1, description: 'how long a new group waits for more members before its first generation' },
+  // Cluster (docs in README "Running a cluster"): gossip over UDP on cluster.port, Raft over TCP on
+  // controller.port (the same number by default: UDP and TCP ports are separate name spaces).
+  { name: 'seeds', key: 'clusterSeeds', kind: 'text', default: '', description: 'gossip addresses (host:port,...) to join a cluster through; empty: single node' },
+  { name: 'cluster.id', key: 'clusterId', kind: 'string', default: 'rill', description: 'cluster name shared by all nodes; frames of another cluster are dropped' },
+  { name: 'controller.voters', key: 'controllerVoters', kind: 'text', default: '', description: 'node ids of the Raft controller voters (comma-separated; empty: 1,2,3)' },
+  { name: 'controller.port', key: 'controllerPort', kind: 'int', default: -1, min: -1, max: 65535, description: 'TCP port of the Raft metadata channel (-1: the cluster.port number; 0 picks one)' },
+  { name: 'cluster.rack', key: 'clusterRack', kind: 'text', default: '', description: 'rack of this node for rack-aware placement (empty: none)' },
+  { name: 'gossip.period.ms', key: 'gossipPeriodMs', kind: 'int', default: 500, min: 10, max: 60_000, description: 'gossip protocol period (one probe per period)' },
+  { name: 'gossip.ack.timeout.ms', key: 'gossipAckTimeoutMs', kind: 'int', default: 200, min: 5, max: 60_000, description: 'how long a probe waits for its ack before asking others (below gossip.period.ms)' },
+  { name: 'gossip.suspicion.mult', key: 'gossipSuspicionMult', kind: 'int', default: 4, min: 1, max: 100, description: 'minimum suspicion timeout in periods (times max(1, log10 n)) before a suspect is dead' },
   { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },
   { name: 'log.cleaner.backoff.ms', key: 'cleanerBackoffMs', kind: 'int', default: 15_000, min: 10, max: 2 ** 31 - 1, description: 'how often the log cleaner checks compacted topics for dirty segments' },
 ];
@@ -138,6 +164,9 @@ function coerce(setting: Setting, raw: unknown, source: string): string | number
       if (typeof raw !== 'string' && typeof raw !== 'number') throw invalid(`${where} must be a string`);
       if (String(raw).trim() === '') throw invalid(`${where} must not be empty`);
       return String(raw);
+    case 'text':
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw invalid(`${where} must be a string`);
+      return String(raw).trim();
     case 'level':
       if (typeof raw !== 'string' || !LEVELS.includes(raw)) throw invalid(`${where} must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
       return raw;

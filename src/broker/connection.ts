@@ -39,6 +39,7 @@ import {
   type ResponseHeaders,
 } from '../protocol/index.js';
 import { type Admin } from './admin.js';
+import { type ClusterView, type LeaderMiss } from './cluster-view.js';
 import { type GroupApiKey, type GroupRequestMeta } from './groups/coordinator-host.js';
 import { coordinatorPartition, OFFSETS_TOPIC } from './groups/coordinator-partition.js';
 import { groupFailure } from './groups/group-responses.js';
@@ -65,6 +66,8 @@ export interface ConnectionContext {
   maxFrameBytes: number;
   /** Partitions of __consumer_offsets: a group's coordinator is the owner of one of them. */
   offsetsPartitions: number;
+  /** Set in a cluster: only partition leaders serve, others answer NOT_LEADER_OR_FOLLOWER. */
+  cluster?: ClusterView;
   logger: Logger;
 }
 
@@ -189,6 +192,12 @@ export class Connection {
         return this.fetch(request);
       case ApiKeys.ListOffsets:
         return this.listOffsets(request);
+      case ApiKeys.ClusterStatus:
+        this.write(encodeResponse(id, ApiKeys.ClusterStatus, admin.clusterStatus()));
+        return;
+      case ApiKeys.Rebalance:
+        this.track(request, admin.rebalance(request.header).then((h) => encodeResponse(id, ApiKeys.Rebalance, h)));
+        return;
       case ApiKeys.InitProducerId:
         this.write(encodeResponse(id, ApiKeys.InitProducerId, admin.initProducerId(request.header)));
         return;
@@ -227,6 +236,12 @@ export class Connection {
 
   private produce(request: RequestOf<typeof ApiKeys.Produce>): Promise<void> | undefined {
     const { topic, partition, acks } = request.header;
+    const miss = this.ctx.cluster?.leaderCheck(topic, partition);
+    if (miss !== undefined && miss !== null) {
+      if (acks === 0) this.close();
+      else this.write(produceResponse(request.correlationId, request.header, miss.spec.code, miss.message, miss.leaderId));
+      return;
+    }
     const slot = this.ctx.placement.owner(topic, partition);
     if (slot === undefined) {
       this.produceFailed(request.correlationId, request.header, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `topic-partition ${topic}-${partition} does not exist`);
@@ -285,9 +300,22 @@ export class Connection {
     down: (p: P) => R,
     results: (answer: unknown) => R[],
     enough?: (answered: readonly R[]) => boolean,
+    refused?: (p: P, miss: LeaderMiss) => R,
   ): Promise<{ answers: Promise<R[]> }> {
+    // In a cluster, partitions this node does not lead are answered here, never sent to an owner.
+    const refusals: R[] = [];
+    const cluster = this.ctx.cluster;
+    if (cluster !== undefined && refused !== undefined) {
+      const served: P[] = [];
+      for (const p of partitions) {
+        const miss = cluster.leaderCheck(p.topic, p.partition);
+        if (miss === null) served.push(p);
+        else refusals.push(refused(p, miss));
+      }
+      partitions = served;
+    }
     const { bySlot, unknown: unplaced } = this.ctx.placement.groupByOwner(partitions);
-    const answers: Promise<R[]>[] = [Promise.resolve(unplaced.map(unknown))];
+    const answers: Promise<R[]>[] = [Promise.resolve([...refusals, ...unplaced.map(unknown)])];
     const waiting = new Map<number, number>(); // slot -> request id, while its answer is out
     const answered: R[] = [];
     let ended = false;
@@ -344,6 +372,7 @@ export class Connection {
         return result.errorCode === 0 ? result.partitions : [];
       },
       (answered) => answered.reduce((sum, r) => sum + r.length, 0) >= Math.max(1, header.minBytes) || answered.some((r) => r.errorCode !== 0),
+      (p, miss) => ({ ...noData(p, miss.spec.code, miss.message), leaderId: miss.leaderId }),
     ).then(({ answers }) => this.track(request, answers.then((results) => this.fetchResponse(request.correlationId, header, results))));
   }
 
@@ -375,7 +404,8 @@ export class Connection {
           errorCode = Errors.STORAGE_ERROR.code;
         }
       }
-      partitions.push({ topic: p.topic, partition: p.partition, errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, bytes });
+      const leaderId = (r as { leaderId?: number }).leaderId;
+      partitions.push({ topic: p.topic, partition: p.partition, errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, ...(leaderId === undefined ? {} : { leaderId }), bytes });
     }
     const total = ranges.reduce((sum, range) => sum + range.bytes.length, 0);
     const head = encodeResponseHead(correlationId, ApiKeys.Fetch, 0, { partitions }, total);
@@ -405,6 +435,8 @@ export class Connection {
       (p) => none(p, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `topic-partition ${p.topic}-${p.partition} does not exist`),
       (p) => none(p, Errors.LEADER_NOT_AVAILABLE.code, 'the owner is restarting; retry'),
       (answer) => (answer as ListOffsetsResultMeta).partitions ?? [],
+      undefined,
+      (p, miss) => ({ ...none(p, miss.spec.code, miss.message), leaderId: miss.leaderId }),
     ).then(({ answers }) =>
       this.track(
         request,
@@ -412,7 +444,8 @@ export class Connection {
           const byKey = new Map(results.map((r) => [`${r.topic}/${r.partition}`, r]));
           const partitions = header.partitions.map((p) => {
             const r = byKey.get(`${p.topic}/${p.partition}`) ?? none(p, Errors.UNKNOWN_SERVER_ERROR.code, 'no answer');
-            return { topic: r.topic, partition: r.partition, errorCode: r.errorCode, offset: r.offset, timestamp: r.timestamp };
+            const leaderId = (r as { leaderId?: number }).leaderId;
+            return { topic: r.topic, partition: r.partition, errorCode: r.errorCode, offset: r.offset, timestamp: r.timestamp, ...(leaderId === undefined ? {} : { leaderId }) };
           });
           return encodeResponse(request.correlationId, ApiKeys.ListOffsets, { partitions });
         }),
@@ -436,10 +469,26 @@ export class Connection {
     merge: (answers: ResponseHeaders[K][]) => ResponseHeaders[K],
   ): Promise<void> {
     const n = this.ctx.offsetsPartitions;
-    const refs =
+    const cluster = this.ctx.cluster;
+    let refs =
       groupIds === null
         ? Array.from({ length: n }, (_, partition) => ({ topic: OFFSETS_TOPIC, partition, groupId: '' }))
         : groupIds.map((groupId) => ({ topic: OFFSETS_TOPIC, partition: coordinatorPartition(groupId, n), groupId }));
+    if (cluster !== undefined) {
+      // ListGroups lists the groups this node coordinates (as Kafka's does); any other group
+      // request must reach the coordinator of each of its groups.
+      const ours = refs.filter((r) => cluster.leaderCheck(r.topic, r.partition) === null);
+      if (groupIds === null) refs = ours;
+      else if (ours.length < refs.length) {
+        const stray = refs.filter((r) => !ours.includes(r));
+        this.write(encodeResponse(request.correlationId, apiKey, groupFailure(apiKey, (apiKey === ApiKeys.DescribeGroups || apiKey === ApiKeys.DeleteGroups ? { ...header, groups: refs.map((g) => g.groupId) } : header) as RequestHeaders[K], Errors.NOT_COORDINATOR.code, `node ${cluster.selfId} does not coordinate group ${stray.map((r) => r.groupId).join(', ')}; find its coordinator again`)));
+        return Promise.resolve();
+      }
+      if (refs.length === 0) {
+        this.write(encodeResponse(request.correlationId, apiKey, merge([])));
+        return Promise.resolve();
+      }
+    }
     const clientHost = this.socket.remoteAddress ?? '';
     // Each owner gets the request narrowed to its groups.
     const narrowed = (group: { groupId: string }[]): RequestHeaders[K] =>
@@ -469,12 +518,13 @@ export class Connection {
   }
 }
 
-function produceResponse(correlationId: number, header: ProduceRequest, errorCode: number, message?: string): Uint8Array {
+function produceResponse(correlationId: number, header: ProduceRequest, errorCode: number, message?: string, leaderId?: number): Uint8Array {
   return encodeResponse(correlationId, ApiKeys.Produce, {
     topic: header.topic,
     partition: header.partition,
     errorCode,
     ...(message === undefined ? {} : { message }),
+    ...(leaderId === undefined ? {} : { leaderId }),
     baseOffset: -1,
     logAppendTime: -1,
     logStartOffset: -1,

@@ -4,6 +4,9 @@
 // (ties to the lowest index), so a topic's partitions land on different workers first and every
 // core gets its share. Placement is not persisted: at start, topics are placed in name order,
 // which gives the same result for the same topics and worker count.
+//
+// In a cluster a node hosts only some partitions of a topic, and they come and go one at a time
+// as the metadata changes (assign/unassign); the owner lists then have holes.
 
 export interface PartitionRef {
   topic: string;
@@ -12,7 +15,7 @@ export interface PartitionRef {
 
 export class PartitionPlacement {
   readonly workers: number;
-  private readonly owners = new Map<string, number[]>();
+  private readonly owners = new Map<string, (number | undefined)[]>();
   private readonly load: number[];
 
   constructor(workers: number) {
@@ -26,13 +29,43 @@ export class PartitionPlacement {
     if (this.owners.has(topic)) throw new Error(`topic ${topic} is already placed`);
     const owners: number[] = [];
     for (let p = 0; p < partitions; p++) {
-      let best = 0;
-      for (let w = 1; w < this.workers; w++) if (this.load[w] < this.load[best]) best = w;
+      const best = this.leastLoaded();
       owners.push(best);
       this.load[best]++;
     }
     this.owners.set(topic, owners);
     return owners;
+  }
+
+  private leastLoaded(): number {
+    let best = 0;
+    for (let w = 1; w < this.workers; w++) if (this.load[w] < this.load[best]) best = w;
+    return best;
+  }
+
+  /** Places one partition (the cluster's view adds them one by one); returns its owner. */
+  assign(topic: string, partition: number): number {
+    let owners = this.owners.get(topic);
+    if (owners === undefined) {
+      owners = [];
+      this.owners.set(topic, owners);
+    }
+    const held = owners[partition];
+    if (held !== undefined) return held;
+    const best = this.leastLoaded();
+    owners[partition] = best;
+    this.load[best]++;
+    return best;
+  }
+
+  /** Forgets one partition (moved to another node); the topic goes when its last one does. */
+  unassign(topic: string, partition: number): void {
+    const owners = this.owners.get(topic);
+    const held = owners?.[partition];
+    if (owners === undefined || held === undefined) return;
+    this.load[held]--;
+    owners[partition] = undefined;
+    if (owners.every((o) => o === undefined)) this.owners.delete(topic);
   }
 
   /** The worker that owns a partition, or undefined for an unknown topic or partition. */
@@ -42,7 +75,7 @@ export class PartitionPlacement {
 
   /** Forgets a deleted topic. */
   remove(topic: string): void {
-    for (const worker of this.owners.get(topic) ?? []) this.load[worker]--;
+    for (const worker of this.owners.get(topic) ?? []) if (worker !== undefined) this.load[worker]--;
     this.owners.delete(topic);
   }
 

@@ -1,10 +1,11 @@
-// The `rill` command tree: start, topics, produce, consume, groups. Main thread.
+// The `rill` command tree: start, topics, produce, consume, groups, cluster. Main thread.
 //
 // Built by a function that takes the client factory, so tests can build the same tree over a fake
 // client; main.ts builds it over the real one and parses argv.
 
 import { Command } from 'commander';
 import type { ClientFactory } from './cli-client.js';
+import { clusterCommand } from './cluster-command.js';
 import { consumeCommand } from './consume-command.js';
 import { reportUsageErrorsOnOneLine } from './fail.js';
 import { groupsCommand } from './groups-command.js';
@@ -21,6 +22,7 @@ export function createProgram(connect: ClientFactory): Command {
   program.addCommand(produceCommand(connect));
   program.addCommand(consumeCommand(connect));
   program.addCommand(groupsCommand(connect));
+  program.addCommand(clusterCommand());
   program.addHelpText(
     'after',
     `

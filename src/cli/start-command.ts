@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { RillError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { Broker } from '../broker/broker.js';
+import { Broker, clusterSettingsOf, isClustered } from '../broker/broker.js';
 import { describeBrokerSettings, readConfigFile, resolveBrokerConfig } from '../broker/config.js';
 
 /** commander's attribute name for a --kebab-case flag. */
@@ -27,7 +27,8 @@ Precedence: defaults < --config file < RILL_* environment < flags.
 Examples:
   $ rill start
   $ rill start --data-dir /var/lib/rill --port 9400 --workers 4
-  $ RILL_LOG_FLUSH_MODE=sync rill start --config rill.yaml`,
+  $ RILL_LOG_FLUSH_MODE=sync rill start --config rill.yaml
+  $ rill start --node-id 2 --port 9401 --http-port 9481 --cluster-port 9441 --seeds 127.0.0.1:9440 --controller-voters 1,2,3`,
   );
   command.action(async (options: Record<string, unknown>) => {
     // Only flags the user typed count as flags; commander fills in the defaults for help.
@@ -40,6 +41,7 @@ Examples:
     let resolved;
     try {
       resolved = resolveBrokerConfig({ file: file === undefined ? undefined : readConfigFile(file), fileName: file, env: process.env, flags });
+      if (isClustered(resolved.config)) clusterSettingsOf(resolved.config); // bad seeds or voters: a usage error
     } catch (error) {
       if (error instanceof RillError) {
         console.error(`rill start: ${error.message}`);

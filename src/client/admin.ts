@@ -66,7 +66,7 @@ export class Admin {
   /** Creates topics; false when every one of them already existed. Any other error throws. */
   async createTopics(options: CreateTopicsOptions): Promise<boolean> {
     const timeoutMs = options.timeoutMs;
-    const response = await this.call(
+    const response = await this.callController(
       ApiKeys.CreateTopics,
       {
         topics: options.topics.map((t) => ({ name: t.topic, partitions: t.numPartitions, replicationFactor: t.replicationFactor, configs: t.configs })),
@@ -84,7 +84,7 @@ export class Admin {
   }
 
   async deleteTopics(options: { topics: string[]; timeoutMs?: number }): Promise<void> {
-    const response = await this.call(ApiKeys.DeleteTopics, { topics: options.topics, timeoutMs: options.timeoutMs }, options.timeoutMs);
+    const response = await this.callController(ApiKeys.DeleteTopics, { topics: options.topics, timeoutMs: options.timeoutMs }, options.timeoutMs);
     for (const result of response.header.topics) {
       if (result.errorCode !== 0) throw errorFromCode(result.errorCode, result.message ?? `deleting topic ${result.name} failed`, { topic: result.name });
     }
@@ -191,6 +191,20 @@ export class Admin {
 
   private checkConnected(): void {
     if (!this.connected) throw new RillDisconnectedError('the admin is not connected: call admin.connect() first');
+  }
+
+  /**
+   * A topic change, retried while every topic of it failed with NOT_CONTROLLER: no controller was
+   * known (an election in a cluster), so nothing was done and the request can be sent again.
+   * Mixed answers are returned as they are (some topics may have been changed).
+   */
+  private callController<K extends typeof ApiKeys.CreateTopics | typeof ApiKeys.DeleteTopics>(apiKey: K, header: RequestHeaders[K], brokerTimeoutMs?: number): Promise<ResponseOf<K>> {
+    return this.cluster.retry.run(async () => {
+      const response = await this.call(apiKey, header, brokerTimeoutMs);
+      const topics = (response.header as { topics: { errorCode: number; message?: string }[] }).topics;
+      if (topics.length > 0 && topics.every((t) => t.errorCode === Errors.NOT_CONTROLLER.code)) throw errorFromCode(Errors.NOT_CONTROLLER.code, topics[0].message ?? 'no active controller', {});
+      return response;
+    });
   }
 
   /** One request to any broker, retried while the failure is retriable. */

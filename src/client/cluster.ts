@@ -174,7 +174,7 @@ export class Cluster {
   }
 
   /**
-   * Makes sure the metadata holds `topics` with leaders for all their partitions, refreshing with
+   * Makes sure the metadata holds `topics` with leaders for their partitions (at least one: see isUsable), refreshing with
    * retries while they are unknown or leaderless. Throws the topic's error (e.g.
    * UNKNOWN_TOPIC_OR_PARTITION) once the retries are used up, or at once for a non-retriable one.
    */
@@ -256,6 +256,22 @@ export class Cluster {
         connection.close();
       }
     }
+    this.notify();
+  }
+
+  /**
+   * A broker answered NOT_LEADER_OR_FOLLOWER naming the partition's leader: follow it at once when
+   * its address is known (the refresh that the error also asks for confirms it), so retries go to
+   * the right node without waiting for the metadata round trip.
+   */
+  leaderMoved(topic: string, partition: number, leaderId: number): void {
+    const info = this.topics.get(topic);
+    const held = info?.partitions[partition];
+    if (info === undefined || held === undefined || held.leader === leaderId) return;
+    if (leaderId >= 0 && !this.brokers.has(leaderId)) return;
+    const partitions = info.partitions.slice();
+    partitions[partition] = { ...held, leader: leaderId, errorCode: leaderId < 0 ? Errors.LEADER_NOT_AVAILABLE.code : 0 };
+    this.topics.set(topic, { ...info, partitions });
     this.notify();
   }
 
@@ -369,11 +385,19 @@ export class Cluster {
   }
 }
 
-/** Known, without error, and every partition has a leader. */
+/**
+ * Known, without error, every partition listed, and at least one with a leader. A partition whose
+ * only replica is on a dead node has none until the node returns; the others stay usable (unkeyed
+ * messages go to partitions with leaders, and requests to the leaderless one are retried).
+ */
 function isUsable(info: TopicInfo | undefined): boolean {
   if (info === undefined || info.errorCode !== 0 || info.partitions.length === 0) return false;
-  for (let p = 0; p < info.partitions.length; p++) if (info.partitions[p] === undefined || info.partitions[p].leader < 0) return false;
-  return true;
+  let led = false;
+  for (let p = 0; p < info.partitions.length; p++) {
+    if (info.partitions[p] === undefined) return false;
+    if (info.partitions[p].leader >= 0) led = true;
+  }
+  return led;
 }
 
 function shuffled<T>(items: readonly T[]): T[] {

@@ -241,6 +241,7 @@ export class Fetcher {
       if (state === undefined || state.topic !== answer.topic || state.partition !== answer.partition) continue; // answers come in request order
       if (state.epoch !== epochs[i]) continue; // sought meanwhile
       if (answer.errorCode !== 0) {
+        if (answer.leaderId !== undefined) this.options.cluster.leaderMoved(answer.topic, answer.partition, answer.leaderId);
         this.onPartitionError(state, asked[i].offset, answer.errorCode);
         continue;
       }

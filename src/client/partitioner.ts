@@ -64,21 +64,38 @@ export class StickyPartitioner {
     this.random = random;
   }
 
-  /** The topic's sticky partition, chosen at random the first time. */
-  partition(topic: string, numPartitions: number): number {
+  /**
+   * The topic's sticky partition, chosen at random the first time. With `partitions` (their leaders;
+   * -1: none now), the choice is among available partitions while there are any — Kafka's
+   * availablePartitionsForTopic — so unkeyed messages keep flowing while a node is down.
+   */
+  partition(topic: string, numPartitions: number, partitions?: readonly { readonly leader: number }[]): number {
     const sticky = this.current.get(topic);
-    if (sticky !== undefined && sticky < numPartitions) return sticky;
-    const chosen = Math.floor(this.random() * numPartitions);
+    if (sticky !== undefined && sticky < numPartitions && (partitions === undefined || isAvailable(partitions, sticky))) return sticky;
+    const chosen = this.pick(numPartitions, -1, partitions) ?? Math.floor(this.random() * numPartitions);
     this.current.set(topic, chosen);
     return chosen;
+  }
+
+  /** A random available partition other than `except`, or undefined when none is. */
+  private pick(numPartitions: number, except: number, partitions?: readonly { readonly leader: number }[]): number | undefined {
+    if (partitions === undefined) return undefined;
+    const candidates: number[] = [];
+    for (let p = 0; p < numPartitions; p++) if (p !== except && isAvailable(partitions, p)) candidates.push(p);
+    return candidates.length === 0 ? undefined : candidates[Math.floor(this.random() * candidates.length)];
   }
 
   /**
    * The sticky partition `previous` needs a new batch: move on to another partition, chosen at
    * random among the others, and return it. (With one partition, it stays.)
    */
-  onNewBatch(topic: string, numPartitions: number, previous: number): number {
-    if (this.current.get(topic) !== previous) return this.partition(topic, numPartitions);
+  onNewBatch(topic: string, numPartitions: number, previous: number, partitions?: readonly { readonly leader: number }[]): number {
+    if (this.current.get(topic) !== previous) return this.partition(topic, numPartitions, partitions);
+    const picked = this.pick(numPartitions, previous, partitions);
+    if (picked !== undefined) {
+      this.current.set(topic, picked);
+      return picked;
+    }
     let next = previous;
     if (numPartitions > 1) {
       next = Math.floor(this.random() * (numPartitions - 1));
@@ -87,4 +104,8 @@ export class StickyPartitioner {
     this.current.set(topic, next);
     return next;
   }
+}
+
+function isAvailable(partitions: readonly { readonly leader: number }[], partition: number): boolean {
+  return (partitions[partition]?.leader ?? -1) >= 0;
 }

@@ -316,7 +316,7 @@ export class Producer {
     else if (this.partitioner !== undefined) partition = this.partitioner({ topic, partitionMetadata: info.partitions, message });
     else if (keyLength >= 0) partition = partitionForKey(key as Uint8Array | string, numPartitions);
     else {
-      partition = this.sticky.partition(topic, numPartitions);
+      partition = this.sticky.partition(topic, numPartitions, info.partitions);
       sticky = true;
     }
     if (!(Number.isInteger(partition) && partition >= 0 && partition < numPartitions)) {
@@ -345,7 +345,7 @@ export class Producer {
     if (accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes)) return Appended.Yes;
     if (sticky) {
       // KIP-480: the sticky partition needs a new batch, so move to another partition.
-      partition = this.sticky.onNewBatch(topic, numPartitions, partition);
+      partition = this.sticky.onNewBatch(topic, numPartitions, partition, info.partitions);
       queue = accumulator.queue(topic, partition);
       if (accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes)) return Appended.Yes;
     }

@@ -194,6 +194,7 @@ export class Sender {
       batch.succeed(header === null ? -1 : header.baseOffset, header === null ? -1 : header.logAppendTime, header === null ? -1 : header.logStartOffset);
       this.options.onSettled(batch);
     } else {
+      if (header?.leaderId !== undefined) this.cluster.leaderMoved(queue.topic, queue.partition, header.leaderId);
       this.onFailure(queue, batch, error ?? errorFromCode(header!.errorCode, header!.message, { topic: queue.topic, partition: queue.partition }));
     }
     this.markDirty(queue);

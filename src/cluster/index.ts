@@ -24,6 +24,8 @@ export { MetadataState, NO_LEADER, encodeCommand, type MetadataCommand, type Met
 export { MetadataController } from './metadata/controller.js';
 export { placePartitions, type PlacementBroker, type PlacementResult } from './metadata/placement.js';
 
+export { ClusterNode, type ClusterNodeOptions, type ClusterStatus, type BootstrapTopic } from './cluster-node.js';
+
 /** Default controller voters: the first three node ids (or all, if fewer). */
 export function defaultControllerVoters(nodeIds: readonly number[]): number[] {
   return [...nodeIds].sort((a, b) => a - b).slice(0, 3);

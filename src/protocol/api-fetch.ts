@@ -11,7 +11,7 @@
 // partition with data is returned whole even if it is larger, so a consumer always makes progress —
 // but the response never exceeds the client's max.frame.bytes: a client sets maxBytes below it.
 
-import { errorCode, offset, offsetOrNone, partition, topic, topicInResponse } from './fields.js';
+import { errorCode, nodeId, offset, offsetOrNone, partition, topic, topicInResponse } from './fields.js';
 import { array, nonNegativeInt32, optional, positiveInt32, struct, unique, type Field } from './schema.js';
 
 export interface FetchPartition {
@@ -44,6 +44,8 @@ export interface FetchedPartition {
   logStartOffset: number;
   /** Offset below which no transaction is open; absent while Rill has no transactions. */
   lastStableOffset?: number;
+  /** With NOT_LEADER_OR_FOLLOWER: the node that leads the partition (-1: none right now). */
+  leaderId?: number;
   /** Bytes of this partition's record set in the body. */
   bytes: number;
 }
@@ -72,6 +74,7 @@ export const fetchResponse: Field<FetchResponse> = struct<FetchResponse>({
       highWatermark: offsetOrNone,
       logStartOffset: offsetOrNone,
       lastStableOffset: optional(offsetOrNone),
+      leaderId: optional(nodeId),
       bytes: nonNegativeInt32,
     }),
   ),

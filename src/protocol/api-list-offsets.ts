@@ -1,8 +1,8 @@
 // ListOffsets (api key 8): the earliest or latest offset of partitions, or the first offset at or
 // after a time. Any thread. One result per requested partition, in request order.
 
-import { errorCode, partition, topic, topicInResponse, offsetOrNone, timestampOrNone } from './fields.js';
-import { array, integer, struct, unique, type Field } from './schema.js';
+import { errorCode, nodeId, partition, topic, topicInResponse, offsetOrNone, timestampOrNone } from './fields.js';
+import { array, integer, optional, struct, unique, type Field } from './schema.js';
 
 /** `timestamp` asking for the log start offset. */
 export const EARLIEST_TIMESTAMP = -2;
@@ -29,6 +29,8 @@ export interface ListedOffset {
   offset: number;
   /** For a lookup by time, the found record's timestamp; -1 for earliest/latest, none found, or error. */
   timestamp: number;
+  /** With NOT_LEADER_OR_FOLLOWER: the node that leads the partition (-1: none right now). */
+  leaderId?: number;
 }
 
 export interface ListOffsetsResponse {
@@ -52,6 +54,6 @@ export const listOffsetsRequest: Field<ListOffsetsRequest> = struct<ListOffsetsR
 
 export const listOffsetsResponse: Field<ListOffsetsResponse> = struct<ListOffsetsResponse>({
   partitions: array(
-    struct<ListedOffset>({ topic: topicInResponse, partition, errorCode, offset: offsetOrNone, timestamp: timestampOrNone }),
+    struct<ListedOffset>({ topic: topicInResponse, partition, errorCode, offset: offsetOrNone, timestamp: timestampOrNone, leaderId: optional(nodeId) }),
   ),
 });

@@ -12,8 +12,8 @@
 // connection, as Kafka does, so the producer learns to refresh its metadata. Errors found while
 // decoding the frame (before acks could be trusted) are still answered.
 
-import { errorCode, errorMessage, offsetOrNone, partition, timeoutMs, timestampOrNone, topicInResponse, userTopic } from './fields.js';
-import { oneOf, struct, type Field } from './schema.js';
+import { errorCode, errorMessage, nodeId, offsetOrNone, partition, timeoutMs, timestampOrNone, topicInResponse, userTopic } from './fields.js';
+import { oneOf, optional, struct, type Field } from './schema.js';
 
 export interface ProduceRequest {
   /** Not an internal ("__") topic. */
@@ -31,6 +31,8 @@ export interface ProduceResponse {
   /** NONE, or e.g. NOT_LEADER_OR_FOLLOWER, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD. */
   errorCode: number;
   message?: string;
+  /** With NOT_LEADER_OR_FOLLOWER: the node that leads the partition (-1: none right now). */
+  leaderId?: number;
   /** Offset given to the first record of the set; -1 on error. */
   baseOffset: number;
   /** The broker's append time when the topic uses LogAppendTime; -1 (CreateTime) otherwise. */
@@ -51,6 +53,7 @@ export const produceResponse: Field<ProduceResponse> = struct<ProduceResponse>({
   partition,
   errorCode,
   message: errorMessage,
+  leaderId: optional(nodeId),
   baseOffset: offsetOrNone,
   logAppendTime: timestampOrNone,
   logStartOffset: offsetOrNone,

@@ -71,3 +71,5 @@ export type { FetchedOffset, OffsetFetchPartition, OffsetFetchRequest, OffsetFet
 export type { ListedGroup, ListGroupsRequest, ListGroupsResponse } from './api-list-groups.js';
 export type { DescribedGroup, DescribedMember, DescribeGroupsRequest, DescribeGroupsResponse } from './api-describe-groups.js';
 export type { DeletedGroup, DeleteGroupsRequest, DeleteGroupsResponse } from './api-delete-groups.js';
+export type { ClusterBrokerStatus, ClusterMemberStatus, ClusterPartitionStatus, ClusterStatusRequest, ClusterStatusResponse } from './api-cluster-status.js';
+export type { PartitionMove, RebalanceRequest, RebalanceResponse } from './api-rebalance.js';

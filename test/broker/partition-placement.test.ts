@@ -53,4 +53,20 @@ describe('PartitionPlacement', () => {
     expect(placement.counts()).toEqual([0, 0]);
     expect(placement.place('a', 1)).toEqual([0]);
   });
+
+  it('assigns and unassigns single partitions (a cluster node hosts some of a topic), keeping counts even', () => {
+    const placement = new PartitionPlacement(2);
+    expect(placement.assign('orders', 4)).toBe(0);
+    expect(placement.assign('orders', 1)).toBe(1);
+    expect(placement.assign('orders', 4)).toBe(0); // already placed: same owner
+    expect(placement.owner('orders', 0)).toBeUndefined();
+    expect(placement.partitionsOf(0)).toEqual([{ topic: 'orders', partition: 4 }]);
+    expect(placement.groupByOwner([{ topic: 'orders', partition: 1 }, { topic: 'orders', partition: 2 }])).toEqual({ bySlot: new Map([[1, [{ topic: 'orders', partition: 1 }]]]), unknown: [{ topic: 'orders', partition: 2 }] });
+    placement.unassign('orders', 4);
+    expect(placement.counts()).toEqual([0, 1]);
+    placement.unassign('orders', 1);
+    expect(placement.owner('orders', 1)).toBeUndefined();
+    expect(placement.counts()).toEqual([0, 0]);
+    expect(() => placement.place('orders', 2)).not.toThrow(); // the topic went with its last partition
+  });
 });

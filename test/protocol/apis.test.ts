@@ -44,6 +44,8 @@ describe('the API table', () => {
       ListGroups: 17,
       DescribeGroups: 18,
       DeleteGroups: 19,
+      ClusterStatus: 20,
+      Rebalance: 21,
     });
   });
 

@@ -132,6 +132,8 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
   [ApiKeys.ListGroups]: fc.record({ states: fc.array(groupState, { maxLength: 3 }) }, { requiredKeys: [] }),
   [ApiKeys.DescribeGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
   [ApiKeys.DeleteGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
+  [ApiKeys.ClusterStatus]: fc.constant({}),
+  [ApiKeys.Rebalance]: fc.record({ dryRun: fc.boolean() }, { requiredKeys: [] }),
 };
 
 export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> } = {
@@ -329,6 +331,43 @@ export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> 
     ),
   }),
   [ApiKeys.DeleteGroups]: fc.record({ groups: fc.array(fc.record({ groupId, errorCode, message: text }, { requiredKeys: ['groupId', 'errorCode'] }), { maxLength: 4 }) }),
+  [ApiKeys.ClusterStatus]: fc.record(
+    {
+      errorCode,
+      message: text,
+      nodeId: int32nn,
+      clusterId: fc.string({ maxLength: 20 }),
+      controllerId: nodeIdOrNone,
+      controllerTerm: offset,
+      raftRole: fc.constantFrom('leader', 'follower', 'candidate', 'pre-candidate'),
+      voters: fc.array(int32nn, { maxLength: 5 }),
+      metadataVersion: offset,
+      members: fc.array(
+        fc.record(
+          {
+            id: int32nn,
+            state: fc.constantFrom('alive', 'suspect', 'dead', 'left'),
+            address: fc.constant('127.0.0.1:9440'),
+            host: fc.constant('127.0.0.1'),
+            ports: fc.dictionary(configKey, int32nn, { maxKeys: 3 }),
+            rack: text,
+            incarnation: offset,
+            load: fc.dictionary(configKey, int32nn, { maxKeys: 3 }),
+          },
+          { requiredKeys: ['id', 'state', 'address', 'host', 'ports', 'incarnation', 'load'] },
+        ),
+        { maxLength: 3 },
+      ),
+      brokers: fc.array(fc.record({ id: int32nn, host: fc.constant('127.0.0.1'), port: u16, rack: text, fenced: fc.boolean() }, { requiredKeys: ['id', 'host', 'port', 'fenced'] }), { maxLength: 3 }),
+      partitions: fc.array(fc.record({ topic: userTopic, partition, replicas: fc.array(int32nn, { maxLength: 3 }), leader: nodeIdOrNone, leaderEpoch: int32nn }), { maxLength: 4 }),
+      drops: fc.dictionary(configKey, int32nn, { maxKeys: 3 }),
+    },
+    { requiredKeys: ['errorCode', 'nodeId', 'clusterId', 'controllerId', 'controllerTerm', 'raftRole', 'voters', 'metadataVersion', 'members', 'brokers', 'partitions', 'drops'] },
+  ),
+  [ApiKeys.Rebalance]: fc.record(
+    { errorCode, message: text, moves: fc.array(fc.record({ topic: userTopic, partition, from: nodeIdOrNone, to: nodeIdOrNone }), { maxLength: 4 }), skipped: int32nn },
+    { requiredKeys: ['errorCode', 'moves', 'skipped'] },
+  ),
 };
 
 export const ALL_API_KEYS = Object.values(ApiKeys) as ApiKey[];

@@ -44,7 +44,9 @@ export type MetadataCommand =
   | { type: 'unfence-broker'; id: number }
   | { type: 'create-topic'; name: string; partitions: number; replicationFactor: number; configs?: Record<string, string> }
   | { type: 'delete-topic'; name: string }
-  | { type: 'set-topic-config'; name: string; key: string; value: string | null };
+  | { type: 'set-topic-config'; name: string; key: string; value: string | null }
+  /** Reassigns a partition (rebalance); the leader becomes the first live new replica, the epoch rises. */
+  | { type: 'move-partition'; name: string; partition: number; replicas: number[] };
 
 export type MetadataResult = { ok: true; topic?: TopicRecord } | { ok: false; code: number; message: string };
 
@@ -65,6 +67,17 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
   private topicMap = new Map<string, TopicRecord>();
   /** The last Raft index applied: the metadata version clients compare. */
   version = 0;
+  private readonly listeners = new Set<() => void>();
+
+  /** Called after every applied entry and restored snapshot (the broker's view follows it). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
 
   brokers(): BrokerRecord[] {
     return [...this.brokerMap.values()].sort((a, b) => a.id - b.id);
@@ -90,7 +103,9 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
     } catch {
       return fail(Errors.INVALID_REQUEST.code, 'undecodable metadata command');
     }
-    return this.execute(command);
+    const result = this.execute(command);
+    this.changed();
+    return result;
   }
 
   snapshot(): Uint8Array {
@@ -103,6 +118,7 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
     this.brokerMap = new Map(s.brokers.map((b) => [b.id, b]));
     this.topicMap = new Map(s.topics.map((t) => [t.name, t]));
     this.version = lastIndex;
+    this.changed();
   }
 
   /** Applies a decoded command (also used by tests and by apply()). */
@@ -146,6 +162,19 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
         if (c.value === null) delete configs[c.key];
         else configs[c.key] = c.value;
         this.topicMap.set(c.name, { ...topic, configs });
+        return { ok: true, topic: this.topicMap.get(c.name) };
+      }
+      case 'move-partition': {
+        const topic = this.topicMap.get(c.name);
+        const held = topic?.partitions[c.partition];
+        if (topic === undefined || held === undefined) return fail(Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `no partition ${c.name}-${c.partition}`);
+        if (c.replicas.length === 0 || new Set(c.replicas).size !== c.replicas.length || c.replicas.some((r) => this.brokerMap.get(r) === undefined)) {
+          return fail(Errors.INVALID_REQUEST.code, `replicas ${JSON.stringify(c.replicas)} must be distinct registered brokers`);
+        }
+        const leader = c.replicas.find((r) => this.brokerMap.get(r)?.fenced === false) ?? NO_LEADER;
+        const partitions = topic.partitions.slice();
+        partitions[c.partition] = { replicas: [...c.replicas], leader, leaderEpoch: held.leaderEpoch + 1 };
+        this.topicMap.set(c.name, { ...topic, partitions });
         return { ok: true, topic: this.topicMap.get(c.name) };
       }
       default:

@@ -29,99 +29,27 @@
 //   behind receives the snapshot whole.
 //
 // Membership is fixed by `voters` (the controller voters); a node whose id is not among them never
-// campaigns. Changing the voter set is not supported yet.
+// campaigns. Changing the voter set is not supported yet. Learners (setLearners, the broker feeds
+// it every live non-voter that gossip knows) receive the log like followers but count towards no
+// quorum, neither for commits nor for the lease: that is how every node applies the committed
+// metadata log without slowing the controller's commits down.
 
 import { EntryKind, type AppendRequest, type AppendResponse, type LogEntry, type RaftMessage, type SnapshotRequest, type SnapshotResponse, type VoteRequest, type VoteResponse } from './messages.js';
 import type { Random } from '../random.js';
+import { RaftLog } from './raft-log.js';
+import { newProgress, quorumValue, type Progress } from './progress.js';
+import { EMPTY_DURABLE_STATE, RAFT_DEFAULTS, emptyOutput, type DurableState, type ProposeResult, type RaftConfig, type RaftOutput, type RaftRole } from './raft-state.js';
 
-export type RaftRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+export { EMPTY_DURABLE_STATE, EMPTY_SNAPSHOT, RAFT_DEFAULTS, type DurableState, type HardState, type ProposeResult, type RaftConfig, type RaftOutput, type RaftRole, type Snapshot } from './raft-state.js';
 
-/** The state a voter must never forget: its term and whom it voted for in that term. */
-export interface HardState {
-  readonly term: number;
-  readonly votedFor: number | null;
-}
-
-export interface Snapshot {
-  /** The last log index the snapshot covers (0: none). */
-  readonly lastIndex: number;
-  readonly lastTerm: number;
-  /** The state machine's own serialization, opaque to Raft. */
-  readonly data: Uint8Array;
-}
-
-export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ lastIndex: 0, lastTerm: 0, data: new Uint8Array(0) });
-
-/** What a node restarts from: exactly what raft-storage.ts kept. */
-export interface DurableState {
-  readonly hardState: HardState;
-  readonly snapshot: Snapshot;
-  /** Entries after snapshot.lastIndex, contiguous. */
-  readonly entries: readonly LogEntry[];
-}
-
-export const EMPTY_DURABLE_STATE: DurableState = Object.freeze({
-  hardState: Object.freeze({ term: 0, votedFor: null }),
-  snapshot: EMPTY_SNAPSHOT,
-  entries: Object.freeze([]) as readonly LogEntry[],
-});
-
-export interface RaftOutput {
-  /** Set when term or vote changed. */
-  hardState: HardState | null;
-  /** A snapshot to store; entries up to its lastIndex are to be dropped from the stored log. */
-  snapshot: Snapshot | null;
-  /** Drop stored entries with index >= truncateFrom (before appending). */
-  truncateFrom: number | null;
-  append: LogEntry[];
-  messages: RaftMessage[];
-  /** A snapshot received from the leader: replace the state machine with it before `committed`. */
-  restore: Snapshot | null;
-  committed: LogEntry[];
-}
-
-export interface RaftConfig {
-  readonly id: number;
-  readonly voters: readonly number[];
-  /** Minimum election timeout in ticks; each timeout is drawn from [electionTicks, 2 * electionTicks). */
-  readonly electionTicks?: number;
-  /** Ticks between heartbeats; well below electionTicks. */
-  readonly heartbeatTicks?: number;
-  /** How long a quorum's acknowledgement keeps the lease; below electionTicks to absorb clock drift. */
-  readonly leaseTicks?: number;
-  readonly maxEntriesPerAppend?: number;
-  readonly maxBytesPerAppend?: number;
-  readonly preVote?: boolean;
-  readonly random: Random;
-}
-
-export const RAFT_DEFAULTS = Object.freeze({
-  electionTicks: 10,
-  heartbeatTicks: 1,
-  maxEntriesPerAppend: 512,
-  // One append stays well under the TCP transport's frame limit.
-  maxBytesPerAppend: 1 << 20,
-});
-
-export type ProposeResult =
-  | { ok: true; index: number; term: number }
-  | { ok: false; leaderId: number | null };
-
-interface Progress {
-  /** Next index to send. */
-  next: number;
-  /** Highest index known replicated. */
-  match: number;
-  /** An append with entries (or a snapshot) is unanswered; heartbeats resend it. */
-  inflight: boolean;
-  /** `sentAt` of the newest request this peer answered. */
-  lastAckAt: number;
-}
 
 export class RaftNode {
   readonly id: number;
   readonly voters: readonly number[];
+  /** The other voters: they vote and count towards commits. */
   private readonly peers: readonly number[];
+  /** Non-voters the leader replicates to (setLearners). */
+  private learnerIds: readonly number[] = [];
   private readonly quorum: number;
   private readonly electionTicks: number;
   private readonly heartbeatTicks: number;
@@ -133,9 +61,7 @@ export class RaftNode {
 
   private currentTerm: number;
   private votedFor: number | null;
-  private snap: Snapshot;
-  /** Entries after snap.lastIndex. */
-  private log: LogEntry[];
+  private readonly log: RaftLog;
   private commit: number;
   private applied: number;
 
@@ -169,13 +95,9 @@ export class RaftNode {
 
     this.currentTerm = durable.hardState.term;
     this.votedFor = durable.hardState.votedFor;
-    this.snap = durable.snapshot;
-    this.log = durable.entries.slice();
-    for (let i = 0; i < this.log.length; i++) {
-      if (this.log[i].index !== this.snap.lastIndex + 1 + i) throw new Error('durable log entries are not contiguous after the snapshot');
-    }
-    this.commit = this.snap.lastIndex;
-    this.applied = this.snap.lastIndex;
+    this.log = new RaftLog(durable.snapshot, durable.entries);
+    this.commit = this.log.snapshotIndex;
+    this.applied = this.log.snapshotIndex;
     this.resetElectionTimer();
   }
 
@@ -195,26 +117,49 @@ export class RaftNode {
     return this.commit;
   }
   get lastIndex(): number {
-    return this.snap.lastIndex + this.log.length;
+    return this.log.lastIndex;
   }
   get snapshotIndex(): number {
-    return this.snap.lastIndex;
+    return this.log.snapshotIndex;
   }
   get isVoter(): boolean {
     return this.voters.includes(this.id);
   }
 
+  get learners(): readonly number[] {
+    return this.learnerIds;
+  }
+
+  /** Voters and learners other than this node: everyone a leader replicates to. */
+  private get targets(): readonly number[] {
+    return this.learnerIds.length === 0 ? this.peers : [...this.peers, ...this.learnerIds];
+  }
+
+  /**
+   * The non-voters to replicate to. Voters and this node are ignored. A leader starts sending to a
+   * new learner at once (its progress probes back from the leader's end) and forgets removed ones.
+   */
+  setLearners(ids: readonly number[]): void {
+    const next = [...new Set(ids)].filter((id) => id !== this.id && !this.voters.includes(id)).sort((a, b) => a - b);
+    if (next.length === this.learnerIds.length && next.every((id, i) => id === this.learnerIds[i])) return;
+    const added = next.filter((id) => !this.learnerIds.includes(id));
+    for (const gone of this.learnerIds) if (!next.includes(gone)) this.progress.delete(gone);
+    this.learnerIds = next;
+    if (this.currentRole !== 'leader') return;
+    for (const id of added) {
+      this.progress.set(id, newProgress(this.lastIndex, this.now));
+      this.sendAppend(id, false);
+    }
+  }
+
   /** The term of the entry at `index`, or undefined when it is compacted away or beyond the log. */
   termAt(index: number): number | undefined {
-    if (index === this.snap.lastIndex) return this.snap.lastTerm;
-    if (index < this.snap.lastIndex || index > this.lastIndex) return undefined;
-    return this.log[index - this.snap.lastIndex - 1].term;
+    return this.log.termAt(index);
   }
 
   /** The entry at `index`, or undefined when compacted away or beyond the log. */
   entryAt(index: number): LogEntry | undefined {
-    if (index <= this.snap.lastIndex || index > this.lastIndex) return undefined;
-    return this.log[index - this.snap.lastIndex - 1];
+    return this.log.entryAt(index);
   }
 
   /**
@@ -239,7 +184,7 @@ export class RaftNode {
       }
       if (++this.heartbeatElapsed >= this.heartbeatTicks) {
         this.heartbeatElapsed = 0;
-        for (const peer of this.peers) this.sendAppend(peer, true);
+        for (const peer of this.targets) this.sendAppend(peer, true);
       }
       return;
     }
@@ -250,7 +195,7 @@ export class RaftNode {
   propose(data: Uint8Array): ProposeResult {
     if (this.currentRole !== 'leader') return { ok: false, leaderId: this.leader };
     const entry = this.appendLocal(EntryKind.COMMAND, data);
-    for (const peer of this.peers) if (!this.progress.get(peer)!.inflight) this.sendAppend(peer, false);
+    for (const peer of this.targets) if (!this.progress.get(peer)!.inflight) this.sendAppend(peer, false);
     this.maybeCommit();
     return { ok: true, index: entry.index, term: entry.term };
   }
@@ -261,17 +206,16 @@ export class RaftNode {
    */
   compact(index: number, data: Uint8Array): boolean {
     if (index > this.applied) throw new RangeError(`cannot compact to ${index}: only ${this.applied} applied`);
-    if (index <= this.snap.lastIndex) return false;
-    const lastTerm = this.termAt(index)!;
-    this.log = this.log.slice(index - this.snap.lastIndex);
-    this.snap = { lastIndex: index, lastTerm, data };
-    this.out.snapshot = this.snap;
+    if (index <= this.log.snapshotIndex) return false;
+    this.out.snapshot = this.log.compact(index, data);
     this.out.append = this.out.append.filter((e) => e.index > index);
     return true;
   }
 
   step(m: RaftMessage): void {
-    if (m.to !== this.id || !this.voters.includes(m.from) || m.from === this.id) return;
+    if (m.to !== this.id || m.from === this.id) return;
+    // Learners only ever answer a leader's appends and snapshots; anything else from them is dropped.
+    if (!this.voters.includes(m.from) && !(this.learnerIds.includes(m.from) && (m.type === 'append-response' || m.type === 'snapshot-response'))) return;
     if (m.term > this.currentTerm) {
       if (m.type === 'vote') {
         if (this.inLease()) return; // stickiness: a live leader is not deposed
@@ -411,13 +355,13 @@ export class RaftNode {
     this.leader = this.id;
     this.heartbeatElapsed = 0;
     this.progress.clear();
-    for (const peer of this.peers) {
-      this.progress.set(peer, { next: this.lastIndex + 1, match: 0, inflight: false, lastAckAt: this.now });
+    for (const peer of this.targets) {
+      this.progress.set(peer, newProgress(this.lastIndex, this.now));
     }
     // The no-op commits everything before it (a leader may only count replicas of its own term's
     // entries, Raft 5.4.2) and tells this leader when its lease may begin.
     this.termStartIndex = this.appendLocal(EntryKind.NOOP, new Uint8Array(0)).index;
-    for (const peer of this.peers) this.sendAppend(peer, false);
+    for (const peer of this.targets) this.sendAppend(peer, false);
     this.maybeCommit();
   }
 
@@ -432,11 +376,12 @@ export class RaftNode {
     let prevIndex = m.prevLogIndex;
     let prevTerm = m.prevLogTerm;
     let entries = m.entries;
-    if (prevIndex < this.snap.lastIndex) {
+    const snap = this.log.snapshot;
+    if (prevIndex < snap.lastIndex) {
       // The start is already in our snapshot, hence committed, hence the same as the leader's.
-      entries = entries.filter((e) => e.index > this.snap.lastIndex);
-      prevIndex = this.snap.lastIndex;
-      prevTerm = this.snap.lastTerm;
+      entries = entries.filter((e) => e.index > snap.lastIndex);
+      prevIndex = snap.lastIndex;
+      prevTerm = snap.lastTerm;
     }
     const ourPrevTerm = this.termAt(prevIndex);
     if (ourPrevTerm !== prevTerm) {
@@ -473,22 +418,19 @@ export class RaftNode {
   private rejectHint(prevIndex: number, ourPrevTerm: number | undefined): number {
     if (ourPrevTerm === undefined) return this.lastIndex;
     let i = prevIndex;
-    while (i - 1 > this.snap.lastIndex && this.termAt(i - 1) === ourPrevTerm) i--;
+    while (i - 1 > this.log.snapshotIndex && this.termAt(i - 1) === ourPrevTerm) i--;
     return i - 1;
   }
 
   private onSnapshot(m: SnapshotRequest): void {
     if (m.lastIndex > this.commit) {
-      if (this.termAt(m.lastIndex) === m.lastTerm) {
-        this.log = this.log.slice(m.lastIndex - this.snap.lastIndex); // keep the suffix
-      } else {
-        this.truncateFrom(this.snap.lastIndex + 1);
-        this.log = [];
-      }
-      this.snap = { lastIndex: m.lastIndex, lastTerm: m.lastTerm, data: m.data };
-      this.out.snapshot = this.snap;
+      // Stored entries the snapshot does not keep must go from the disk too.
+      if (this.termAt(m.lastIndex) !== m.lastTerm) this.truncateFrom(this.log.snapshotIndex + 1);
+      const snapshot = { lastIndex: m.lastIndex, lastTerm: m.lastTerm, data: m.data };
+      this.log.install(snapshot);
+      this.out.snapshot = snapshot;
       this.out.append = this.out.append.filter((e) => e.index > m.lastIndex);
-      this.out.restore = this.snap;
+      this.out.restore = snapshot;
       this.out.committed = [];
       this.commit = m.lastIndex;
       this.applied = m.lastIndex;
@@ -501,8 +443,8 @@ export class RaftNode {
 
   private sendAppend(peer: number, heartbeat: boolean): void {
     const p = this.progress.get(peer)!;
-    if (p.next <= this.snap.lastIndex) {
-      const s = this.snap;
+    if (p.next <= this.log.snapshotIndex) {
+      const s = this.log.snapshot;
       this.send({ type: 'snapshot', from: this.id, to: peer, term: this.currentTerm, lastIndex: s.lastIndex, lastTerm: s.lastTerm, sentAt: this.now, data: s.data });
       p.inflight = true;
       return;
@@ -530,7 +472,8 @@ export class RaftNode {
   // responses with sends would let every duplicate on the network start a chain of its own.
   private onAppendResponse(m: AppendResponse): void {
     if (this.currentRole !== 'leader') return;
-    const p = this.progress.get(m.from)!;
+    const p = this.progress.get(m.from);
+    if (p === undefined) return; // a learner removed since
     p.lastAckAt = Math.max(p.lastAckAt, m.sentAt);
     if (m.success) {
       if (m.matchIndex <= p.match) return;
@@ -549,9 +492,10 @@ export class RaftNode {
 
   private onSnapshotResponse(m: SnapshotResponse): void {
     if (this.currentRole !== 'leader') return;
-    const p = this.progress.get(m.from)!;
+    const p = this.progress.get(m.from);
+    if (p === undefined) return;
     p.lastAckAt = Math.max(p.lastAckAt, m.sentAt);
-    if (m.matchIndex <= p.match && p.next > this.snap.lastIndex) return;
+    if (m.matchIndex <= p.match && p.next > this.log.snapshotIndex) return;
     p.match = Math.max(p.match, m.matchIndex);
     p.next = Math.max(p.next, p.match + 1);
     p.inflight = false;
@@ -560,8 +504,7 @@ export class RaftNode {
   }
 
   private maybeCommit(): void {
-    const matches = this.voters.map((v) => (v === this.id ? this.lastIndex : this.progress.get(v)!.match)).sort((a, b) => b - a);
-    const n = matches[this.quorum - 1];
+    const n = quorumValue(this.voters.map((v) => (v === this.id ? this.lastIndex : this.progress.get(v)!.match)), this.quorum);
     if (n > this.commit && this.termAt(n) === this.currentTerm) {
       this.commit = n;
       this.applyCommitted();
@@ -570,8 +513,7 @@ export class RaftNode {
 
   /** The newest time by which a majority (this leader included) had acknowledged a request. */
   private quorumAckAt(): number {
-    const acks = this.voters.map((v) => (v === this.id ? this.now : this.progress.get(v)!.lastAckAt)).sort((a, b) => b - a);
-    return acks[this.quorum - 1];
+    return quorumValue(this.voters.map((v) => (v === this.id ? this.now : this.progress.get(v)!.lastAckAt)), this.quorum);
   }
 
   // --- log and output ------------------------------------------------------------------------------
@@ -583,12 +525,12 @@ export class RaftNode {
   }
 
   private appendEntry(entry: LogEntry): void {
-    this.log.push(entry);
+    this.log.append(entry);
     this.out.append.push(entry);
   }
 
   private truncateFrom(index: number): void {
-    this.log.length = Math.max(0, index - this.snap.lastIndex - 1);
+    this.log.truncateFrom(index);
     this.out.append = this.out.append.filter((e) => e.index < index);
     this.out.truncateFrom = this.out.truncateFrom === null ? index : Math.min(this.out.truncateFrom, index);
   }
@@ -607,8 +549,4 @@ export class RaftNode {
   private send(message: RaftMessage): void {
     this.out.messages.push(message);
   }
-}
-
-function emptyOutput(): RaftOutput {
-  return { hardState: null, snapshot: null, truncateFrom: null, append: [], messages: [], restore: null, committed: [] };
 }

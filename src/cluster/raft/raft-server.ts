@@ -135,6 +135,13 @@ export class RaftServer<R = unknown> {
     return this.node.termAt(index);
   }
 
+  /** The non-voters this node replicates to while it leads (raft-node.ts, learners). */
+  setLearners(ids: readonly number[]): void {
+    if (this.stopped) return;
+    this.node.setLearners(ids);
+    this.scheduleFlush();
+  }
+
   /** True while this leader may serve reads of the state machine without a round trip. */
   hasLease(): boolean {
     return this.node.hasLease();

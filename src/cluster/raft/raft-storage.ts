@@ -64,7 +64,7 @@ import { crc32c } from '../../native/index.js';
 import { readInt16, readInt64, readUint32, writeInt16, writeInt32, writeInt64 } from '../../storage/bytes.js';
 import { syncDirectory, writeDurably } from '../../storage/durable-files.js';
 import { EntryKind, type LogEntry } from './messages.js';
-import { EMPTY_SNAPSHOT, type DurableState, type HardState, type RaftOutput, type Snapshot } from './raft-node.js';
+import { EMPTY_SNAPSHOT, type DurableState, type HardState, type RaftOutput, type Snapshot } from './raft-state.js';
 
 export type StorageWrites = Pick<RaftOutput, 'hardState' | 'snapshot' | 'truncateFrom' | 'append'>;
 

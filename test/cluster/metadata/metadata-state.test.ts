@@ -17,6 +17,19 @@ import { VirtualClock } from '../../../src/cluster/virtual-clock.js';
 const register = (id: number, rack: string | null = null): MetadataCommand => ({ type: 'register-broker', id, host: `h${id}`, ports: { broker: 9092 }, rack });
 
 describe('MetadataState', () => {
+  it('moves a partition to new replicas with a higher leader epoch; bad moves are refused', () => {
+    const s = new MetadataState();
+    for (const id of [1, 2, 3]) s.execute(register(id));
+    s.execute({ type: 'create-topic', name: 'orders', partitions: 2, replicationFactor: 1 });
+    const before = s.topic('orders')!.partitions[0];
+    const target = [1, 2, 3].find((id) => id !== before.leader)!;
+    expect(s.execute({ type: 'move-partition', name: 'orders', partition: 0, replicas: [target] }).ok).toBe(true);
+    expect(s.topic('orders')!.partitions[0]).toEqual({ replicas: [target], leader: target, leaderEpoch: before.leaderEpoch + 1 });
+    expect(s.execute({ type: 'move-partition', name: 'orders', partition: 9, replicas: [1] })).toMatchObject({ ok: false, code: Errors.UNKNOWN_TOPIC_OR_PARTITION.code });
+    expect(s.execute({ type: 'move-partition', name: 'orders', partition: 0, replicas: [7] })).toMatchObject({ ok: false, code: Errors.INVALID_REQUEST.code });
+    expect(s.execute({ type: 'move-partition', name: 'orders', partition: 0, replicas: [1, 1] })).toMatchObject({ ok: false, code: Errors.INVALID_REQUEST.code });
+  });
+
   it('creates topics with placement, refuses duplicates and bad sizes with error codes', () => {
     const s = new MetadataState();
     for (const id of [1, 2, 3]) s.execute(register(id));

@@ -1,0 +1,280 @@
+// The metadata and administration APIs of a node in a cluster. Main thread. admin.ts hands its
+// requests here when the broker runs with a cluster (single-node brokers never load this path).
+//
+// Reads (Metadata, ListTopics, FindCoordinator, ClusterStatus) are answered by any node from the
+// metadata it has applied. Changes (CreateTopics, DeleteTopics, Rebalance) are the active
+// controller's: a node that is not it forwards the request to it (peer-request.ts) and relays the
+// answer, so clients and tools may talk to any node; while no controller is known, each topic gets
+// NOT_CONTROLLER (retriable). A change resolves once committed on a majority of voters and applied
+// on the controller; the other nodes apply it within a heartbeat or so, and clients that ask them
+// meanwhile get UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE, both retriable.
+
+import { Errors, RillError, errorSpecByCode } from '../errors.js';
+import { type Logger } from '../logger.js';
+import { NO_LEADER, type ClusterNode, type MetadataResult } from '../cluster/index.js';
+import {
+  ApiKeys,
+  assertValidTopicName,
+  collisionKey,
+  isInternalTopicName,
+  type ApiKey,
+  type ClusterStatusResponse,
+  type CreateTopicsRequest,
+  type CreateTopicsResponse,
+  type DeleteTopicsRequest,
+  type DeleteTopicsResponse,
+  type FindCoordinatorResponse,
+  type ListTopicsRequest,
+  type ListTopicsResponse,
+  type MetadataRequest,
+  type MetadataResponse,
+  type PartitionMove,
+  type RebalanceRequest,
+  type RebalanceResponse,
+  type RequestHeaders,
+  type ResponseHeaders,
+} from '../protocol/index.js';
+import { logConfigFromProperties } from '../storage/index.js';
+import { type BrokerConfig } from './config.js';
+import { type ClusterView } from './cluster-view.js';
+import { peerRequest } from './peer-request.js';
+import { MAX_PARTITIONS, type TopicMetadata } from './topic-registry.js';
+
+/** Forwarded requests wait this long beyond their own timeout for the controller's answer. */
+const FORWARD_TIMEOUT_MS = 30_000;
+
+function failure(error: unknown): { errorCode: number; message: string } {
+  if (error instanceof RillError) return { errorCode: error.code, message: error.message };
+  return { errorCode: Errors.UNKNOWN_SERVER_ERROR.code, message: String((error as Error)?.message ?? error) };
+}
+
+function resultFailure(result: MetadataResult): RillError | null {
+  return result.ok ? null : new RillError(errorSpecByCode(result.code), result.message);
+}
+
+export class ClusterAdmin {
+  private readonly node: ClusterNode;
+
+  constructor(
+    private readonly view: ClusterView,
+    private readonly config: BrokerConfig,
+    private readonly logger: Logger,
+  ) {
+    this.node = view.node;
+  }
+
+  metadata(request: MetadataRequest): MetadataResponse {
+    const state = this.node.state;
+    const live = new Set(state.brokers().filter((b) => !b.fenced).map((b) => b.id));
+    const names = request.topics ?? state.topics().map((t) => t.name);
+    return {
+      clusterId: this.node.clusterId,
+      brokers: state
+        .brokers()
+        .filter((b) => !b.fenced && b.ports.broker !== undefined)
+        .map((b) => ({ nodeId: b.id, host: b.host, port: b.ports.broker })),
+      topics: names.map((name) => {
+        const topic = state.topic(name);
+        if (topic === undefined) return { name, errorCode: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, internal: isInternalTopicName(name), partitions: [] };
+        return {
+          name,
+          errorCode: 0,
+          internal: isInternalTopicName(name),
+          partitions: topic.partitions.map((p, partition) => ({
+            partition,
+            errorCode: p.leader === NO_LEADER ? Errors.LEADER_NOT_AVAILABLE.code : 0,
+            leader: p.leader,
+            replicas: [...p.replicas],
+            // Until replication (issue 8) a live replica is the leader itself.
+            isr: p.replicas.filter((r) => live.has(r)),
+          })),
+        };
+      }),
+    };
+  }
+
+  /** A topic of the cluster in the registry's shape (for DescribeTopics' configs). */
+  topicMetadata(name: string): TopicMetadata | undefined {
+    const topic = this.node.state.topic(name);
+    return topic === undefined ? undefined : { name, partitions: topic.partitions.length, config: topic.configs, createdAt: 0 };
+  }
+
+  leaderOf(topic: string, partition: number): number {
+    return this.node.leaderOf(topic, partition) ?? NO_LEADER;
+  }
+
+  listTopics(request: ListTopicsRequest): ListTopicsResponse {
+    return {
+      topics: this.node.state
+        .topics()
+        .filter((t) => request.includeInternal === true || !isInternalTopicName(t.name))
+        .map((t) => ({ name: t.name, partitions: t.partitions.length, internal: isInternalTopicName(t.name) })),
+    };
+  }
+
+  /** The coordinator of a group: the leader of its __consumer_offsets partition, wherever it is. */
+  findCoordinator(offsetsTopic: string, partition: number): FindCoordinatorResponse {
+    const leader = this.node.leaderOf(offsetsTopic, partition);
+    const address = leader === undefined || leader === NO_LEADER ? undefined : this.node.brokerAddress(leader);
+    if (leader === undefined || address === undefined) {
+      const message = leader === undefined ? `${offsetsTopic} is not created yet (the controller creates it once the first nodes have joined)` : `${offsetsTopic}-${partition} has no live leader`;
+      return { errorCode: Errors.COORDINATOR_NOT_AVAILABLE.code, message, nodeId: -1, host: '', port: -1, partition };
+    }
+    return { errorCode: 0, nodeId: leader!, host: address.host, port: address.port, partition };
+  }
+
+  async createTopics(request: CreateTopicsRequest): Promise<CreateTopicsResponse> {
+    const forwarded = await this.forward(ApiKeys.CreateTopics, request, () => ({ topics: request.topics.map((t) => ({ name: t.name, ...this.noController() })) }));
+    if (forwarded !== null) return forwarded;
+    const topics = [];
+    for (const wanted of request.topics) {
+      const partitions = wanted.partitions ?? this.config.defaultPartitions;
+      const replicationFactor = wanted.replicationFactor ?? 1;
+      try {
+        this.validate(wanted.name, partitions, wanted.configs ?? {});
+        if (replicationFactor !== 1) {
+          // Replicas that nobody copies to would be a lie; replication is issue 8.
+          throw new RillError(Errors.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor}: this version keeps one copy of each partition`);
+        }
+        if (!request.validateOnly) {
+          const result = await this.node.submit({ type: 'create-topic', name: wanted.name, partitions, replicationFactor, configs: { ...(wanted.configs ?? {}) } });
+          const failed = resultFailure(result);
+          if (failed !== null) throw failed;
+        }
+        topics.push({ name: wanted.name, errorCode: 0, partitions, replicationFactor });
+      } catch (error) {
+        topics.push({ name: wanted.name, ...failure(error) });
+      }
+    }
+    return { topics };
+  }
+
+  async deleteTopics(request: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
+    const forwarded = await this.forward(ApiKeys.DeleteTopics, request, () => ({ topics: request.topics.map((name) => ({ name, ...this.noController() })) }));
+    if (forwarded !== null) return forwarded;
+    const topics = [];
+    for (const name of request.topics) {
+      try {
+        const result = await this.node.submit({ type: 'delete-topic', name });
+        const failed = resultFailure(result);
+        if (failed !== null) throw failed;
+        topics.push({ name, errorCode: 0 });
+      } catch (error) {
+        topics.push({ name, ...failure(error) });
+      }
+    }
+    return { topics };
+  }
+
+  clusterStatus(): ClusterStatusResponse {
+    const s = this.node.status();
+    const drops: Record<string, number> = {};
+    for (const [k, v] of Object.entries(s.gossip.drops)) drops[`gossip.${k}`] = v;
+    for (const [k, v] of Object.entries(s.raftDrops)) drops[`raft.${k}`] = v;
+    return {
+      errorCode: 0,
+      nodeId: s.nodeId,
+      clusterId: s.clusterId,
+      controllerId: s.controller.leaderId ?? -1,
+      controllerTerm: s.controller.term,
+      raftRole: s.controller.role,
+      voters: s.controller.voters,
+      metadataVersion: s.metadataVersion,
+      members: s.members.map((m) => ({ id: m.id, state: m.state, address: m.address, host: m.host, ports: m.ports, ...(m.rack === null ? {} : { rack: m.rack }), incarnation: m.incarnation, load: m.load })),
+      brokers: s.brokers.map((b) => ({ id: b.id, host: b.host, port: b.ports.broker ?? 0, ...(b.rack === null ? {} : { rack: b.rack }), fenced: b.fenced })),
+      partitions: this.node.state.topics().flatMap((t) => t.partitions.map((p, partition) => ({ topic: t.name, partition, replicas: [...p.replicas], leader: p.leader, leaderEpoch: p.leaderEpoch }))),
+      drops,
+    };
+  }
+
+  /**
+   * Evens out partition leaders by count over the live brokers: while the busiest broker leads two
+   * more than the idlest, one of its empty partitions moves there (see api-rebalance.ts for why
+   * only empty ones). Emptiness is asked of each leader with ListOffsets just before the moves.
+   */
+  async rebalance(request: RebalanceRequest): Promise<RebalanceResponse> {
+    const forwarded = await this.forward(ApiKeys.Rebalance, request, () => ({ ...this.noController(), moves: [], skipped: 0 }));
+    if (forwarded !== null) return forwarded;
+    const state = this.node.state;
+    const live = state.brokers().filter((b) => !b.fenced);
+    if (live.length < 2) return { errorCode: 0, moves: [], skipped: 0 };
+    const led = new Map<number, { topic: string; partition: number }[]>(live.map((b) => [b.id, []]));
+    for (const t of state.topics()) t.partitions.forEach((p, partition) => p.replicas.length === 1 && led.get(p.leader)?.push({ topic: t.name, partition }));
+    // Which of them are empty: one ListOffsets (latest) per leader.
+    const empty = new Set<string>();
+    await Promise.all(
+      [...led].map(async ([id, refs]) => {
+        const address = this.node.brokerAddress(id);
+        if (address === undefined || refs.length === 0) return;
+        try {
+          const answer = await peerRequest(address, ApiKeys.ListOffsets, { partitions: refs.map((r) => ({ ...r, timestamp: -1 })) }, { timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes });
+          for (const p of answer.partitions) if (p.errorCode === 0 && p.offset === 0) empty.add(`${p.topic}/${p.partition}`);
+        } catch (error) {
+          this.logger.warn({ broker: id, err: error }, 'rebalance could not learn which partitions are empty; leaving them in place');
+        }
+      }),
+    );
+    const moves: PartitionMove[] = [];
+    let skipped = 0;
+    const blocked = new Set<string>();
+    for (;;) {
+      const byLoad = [...led].sort((a, b) => a[1].length - b[1].length || a[0] - b[0]);
+      const [idle, idleRefs] = byLoad[0];
+      const [busy, busyRefs] = byLoad[byLoad.length - 1];
+      if (busyRefs.length - idleRefs.length <= 1) break;
+      const i = busyRefs.findIndex((r) => empty.has(`${r.topic}/${r.partition}`));
+      if (i < 0) {
+        // Nothing more can leave the busiest broker; the others may still even out among themselves.
+        skipped += busyRefs.length - idleRefs.length - 1;
+        blocked.add(String(busy));
+        led.delete(busy);
+        if (led.size < 2) break;
+        continue;
+      }
+      const [ref] = busyRefs.splice(i, 1);
+      idleRefs.push(ref);
+      moves.push({ topic: ref.topic, partition: ref.partition, from: busy, to: idle });
+    }
+    if (!request.dryRun) {
+      for (const move of moves) {
+        const result = await this.node.submit({ type: 'move-partition', name: move.topic, partition: move.partition, replicas: [move.to] });
+        if (!result.ok) return { errorCode: result.code, message: result.message, moves, skipped };
+      }
+      if (moves.length > 0) this.logger.info({ moves: moves.length, skipped }, 'rebalance moved partitions');
+    }
+    return { errorCode: 0, moves, skipped };
+  }
+
+  private validate(name: string, partitions: number, configs: Record<string, string>): void {
+    assertValidTopicName(name);
+    const state = this.node.state;
+    if (state.topic(name) !== undefined) throw new RillError(Errors.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`, { topic: name });
+    const clash = state.topics().find((t) => collisionKey(t.name) === collisionKey(name));
+    if (clash !== undefined) throw new RillError(Errors.INVALID_TOPIC_EXCEPTION, `topic '${name}' collides with '${clash.name}' ('.' and '_' are treated alike)`, { topic: name });
+    if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+      throw new RillError(Errors.INVALID_PARTITIONS, `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${partitions}`);
+    }
+    logConfigFromProperties({ ...configs });
+  }
+
+  private noController(): { errorCode: number; message: string } {
+    return { errorCode: Errors.NOT_CONTROLLER.code, message: 'no active controller is known right now (an election may be under way); retry' };
+  }
+
+  /**
+   * Null when this node is the controller (the caller goes on); else the controller's answer, or
+   * `none()` when no controller is known or it could not be reached.
+   */
+  private async forward<K extends ApiKey>(apiKey: K, request: RequestHeaders[K], none: () => ResponseHeaders[K]): Promise<ResponseHeaders[K] | null> {
+    if (this.node.isController) return null;
+    const controller = this.node.controllerId();
+    const address = controller === null ? undefined : this.node.brokerAddress(controller);
+    if (address === undefined) return none();
+    try {
+      return await peerRequest(address, apiKey, request, { timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes });
+    } catch (error) {
+      this.logger.warn({ controller, err: error }, 'forwarding to the active controller failed');
+      return none();
+    }
+  }
+}

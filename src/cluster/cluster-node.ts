@@ -1,0 +1,286 @@
+// One node's membership of the cluster: gossip (SWIM over UDP), the Raft metadata log (a voter on
+// controller voters, a learner everywhere else) and, on the Raft leader, the active controller's
+// duties. Main thread only.
+//
+// What flows where:
+// - Gossip carries each member's addresses (ports.broker, ports.http, ports.raft), rack and load.
+//   Raft peers are learned from it (so ephemeral ports work), and so is the learner set: the
+//   leader replicates the metadata log to every live non-voter, so every node applies it.
+// - Registration travels by gossip too: the active controller proposes register-broker for every
+//   live member that is not registered (or whose addresses changed), fence-broker for members
+//   gossip declares DEAD or LEFT and unfence-broker when they come back (controller.ts). It does
+//   so on every membership event, after winning an election, after each applied entry, and once a
+//   second as a backstop, so no verdict is lost to a leader change.
+// - Bootstrap topics (the broker's __consumer_offsets) are created by the controller once as many
+//   brokers are registered as there are voters, so their partitions spread over the first nodes.
+
+import { mkdirSync } from 'node:fs';
+import { Errors, RillError } from '../errors.js';
+import { type Logger } from '../logger.js';
+import { systemClock } from './clock.js';
+import type { DropCounters } from './envelope.js';
+import { Swim, type SwimStats } from './gossip/swim.js';
+import { UdpTransport } from './gossip/udp-transport.js';
+import type { Member, MemberEvent } from './gossip/member-list.js';
+import { MemberState } from './gossip/messages.js';
+import { MetadataController } from './metadata/controller.js';
+import { MetadataState, type MetadataCommand, type MetadataResult } from './metadata/metadata-state.js';
+import { systemRandom } from './random.js';
+import { RaftServer, type RaftStatus } from './raft/raft-server.js';
+import { FileRaftStorage } from './raft/raft-storage.js';
+import { TcpRaftTransport } from './raft/tcp-transport.js';
+
+export interface BootstrapTopic {
+  name: string;
+  partitions: number;
+  configs: Record<string, string>;
+}
+
+export interface ClusterNodeOptions {
+  nodeId: number;
+  clusterId: string;
+  host: string;
+  /** UDP port of gossip (0 picks one). */
+  gossipPort: number;
+  /** TCP port of Raft (0 picks one). */
+  raftPort: number;
+  seeds: readonly string[];
+  voters: readonly number[];
+  rack: string | null;
+  /** Where the Raft log, term and vote live (fsynced). */
+  raftDir: string;
+  /** The broker's other listeners, announced by gossip. */
+  ports: { broker: number; http: number };
+  gossip: { periodMs: number; ackTimeoutMs: number; suspicionMult: number };
+  bootstrapTopics: readonly BootstrapTopic[];
+  logger: Logger;
+}
+
+export interface ClusterStatus {
+  nodeId: number;
+  clusterId: string;
+  controller: { leaderId: number | null; term: number; role: string; commitIndex: number; voters: number[]; learners: number[] };
+  members: { id: number; state: string; address: string; host: string; ports: Record<string, number>; rack: string | null; incarnation: number; load: Record<string, number> }[];
+  brokers: { id: number; host: string; ports: Record<string, number>; rack: string | null; fenced: boolean }[];
+  metadataVersion: number;
+  gossip: SwimStats & { drops: Record<string, number> };
+  raftDrops: Record<string, number>;
+}
+
+const STATE_NAMES = ['alive', 'suspect', 'dead', 'left'] as const;
+/** The controller's backstop: fencing and registration are re-checked this often. */
+const RECONCILE_MS = 1000;
+
+export class ClusterNode {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly state = new MetadataState();
+  readonly voters: readonly number[];
+  readonly gossipPort: number;
+  readonly raftPort: number;
+  private readonly swim: Swim;
+  private readonly raft: RaftServer<MetadataResult>;
+  private readonly raftTransport: TcpRaftTransport;
+  private readonly controller: MetadataController;
+  private readonly options: ClusterNodeOptions;
+  private readonly logger: Logger;
+  /** Commands proposed and not yet answered, by key: one of each at a time. */
+  private readonly pending = new Set<string>();
+  private reconcileTimer: NodeJS.Timeout | null = null;
+  private reconcileQueued = false;
+  private stopped = false;
+
+  private constructor(options: ClusterNodeOptions, gossip: UdpTransport, raftTransport: TcpRaftTransport) {
+    this.options = options;
+    this.logger = options.logger;
+    this.nodeId = options.nodeId;
+    this.clusterId = options.clusterId;
+    this.voters = [...options.voters].sort((a, b) => a - b);
+    this.gossipPort = Number(gossip.address.slice(gossip.address.lastIndexOf(':') + 1));
+    this.raftPort = raftTransport.port;
+    this.raftTransport = raftTransport;
+    mkdirSync(options.raftDir, { recursive: true });
+    this.raft = new RaftServer<MetadataResult>({
+      id: options.nodeId,
+      voters: this.voters,
+      clusterId: options.clusterId,
+      storage: new FileRaftStorage(options.raftDir),
+      transport: raftTransport,
+      stateMachine: this.state,
+      clock: systemClock(),
+      random: systemRandom(),
+      onStateChange: (s) => this.onRaftState(s),
+    });
+    this.controller = new MetadataController(this.raft, this.state);
+    this.swim = new Swim({
+      id: options.nodeId,
+      clusterId: options.clusterId,
+      self: { host: options.host, ports: { ...options.ports, raft: raftTransport.port }, rack: options.rack, load: {} },
+      seeds: options.seeds,
+      transport: gossip,
+      clock: systemClock(),
+      random: systemRandom(),
+      periodMs: options.gossip.periodMs,
+      ackTimeoutMs: options.gossip.ackTimeoutMs,
+      suspicionMult: options.gossip.suspicionMult,
+      onEvent: (event) => this.onMemberEvent(event),
+    });
+    this.state.onChange(() => this.queueReconcile());
+  }
+
+  static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const gossip = await UdpTransport.bind(options.host, options.gossipPort);
+    let raftTransport: TcpRaftTransport;
+    try {
+      raftTransport = await TcpRaftTransport.listen(options.host, options.raftPort, new Map());
+    } catch (error) {
+      gossip.close();
+      throw error;
+    }
+    const node = new ClusterNode(options, gossip, raftTransport);
+    node.swim.start();
+    node.reconcileTimer = setInterval(() => node.reconcile(), RECONCILE_MS);
+    node.reconcileTimer.unref();
+    return node;
+  }
+
+  get isController(): boolean {
+    return this.raft.isLeader;
+  }
+
+  /** The active controller as far as this node knows. */
+  controllerId(): number | null {
+    return this.raft.status().leaderId;
+  }
+
+  /** The leader of a partition per the applied metadata; NO_LEADER when none; undefined when unknown. */
+  leaderOf(topic: string, partition: number): number | undefined {
+    return this.state.topic(topic)?.partitions[partition]?.leader;
+  }
+
+  /** Where a broker's binary listener is, per the metadata (registered from gossip). */
+  brokerAddress(id: number): { host: string; port: number } | undefined {
+    const b = this.state.broker(id);
+    return b === undefined || b.ports.broker === undefined ? undefined : { host: b.host, port: b.ports.broker };
+  }
+
+  /** Commits a metadata command through this node, which must be the active controller. */
+  submit(command: MetadataCommand): Promise<MetadataResult> {
+    if (!this.raft.isLeader) return Promise.reject(new RillError(Errors.NOT_CONTROLLER, `node ${this.nodeId} is not the active controller`, { leaderId: this.controllerId() }));
+    return this.controller.submit(command);
+  }
+
+  /** Load figures gossiped with our membership (partitions led, ...). */
+  updateLoad(load: Record<string, number>): void {
+    const current = this.swim.member(this.nodeId)?.info.load ?? {};
+    const same = Object.keys(load).length === Object.keys(current).length && Object.entries(load).every(([k, v]) => current[k] === v);
+    if (!same) this.swim.updateSelf({ load });
+  }
+
+  aliveMembers(): Member[] {
+    return this.swim.aliveMembers();
+  }
+
+  status(): ClusterStatus {
+    const raft = this.raft.status();
+    return {
+      nodeId: this.nodeId,
+      clusterId: this.clusterId,
+      controller: { leaderId: raft.leaderId, term: raft.term, role: raft.role, commitIndex: raft.commitIndex, voters: [...this.voters], learners: this.learners() },
+      members: this.swim.members().map((m) => ({
+        id: m.id,
+        state: STATE_NAMES[m.state],
+        address: m.info.address,
+        host: m.info.host,
+        ports: { ...m.info.ports },
+        rack: m.info.rack,
+        incarnation: m.incarnation,
+        load: { ...m.info.load },
+      })),
+      brokers: this.state.brokers().map((b) => ({ id: b.id, host: b.host, ports: { ...b.ports }, rack: b.rack, fenced: b.fenced })),
+      metadataVersion: this.state.version,
+      gossip: { ...this.swim.stats, drops: dropFigures(this.swim.drops) },
+      raftDrops: { ...dropFigures(this.raft.drops), unsent: this.raftTransport.droppedFrames },
+    };
+  }
+
+  /** Leaves gossip gracefully (others drop us without a suspicion period), then stops Raft. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.reconcileTimer !== null) clearInterval(this.reconcileTimer);
+    await this.swim.leave(1);
+    this.raft.stop();
+  }
+
+  // --- events ----------------------------------------------------------------------------------------
+
+  private learners(): number[] {
+    return this.swim
+      .members()
+      .filter((m) => m.state === MemberState.ALIVE && !this.voters.includes(m.id))
+      .map((m) => m.id);
+  }
+
+  private onMemberEvent(event: MemberEvent): void {
+    const m = event.member;
+    if (m.info.ports.raft !== undefined && m.id !== this.nodeId) this.raftTransport.setPeer(m.id, { host: m.info.host, port: m.info.ports.raft });
+    this.raft.setLearners(this.learners());
+    if (event.type === 'dead' || event.type === 'left' || event.type === 'suspect' || event.type === 'joined') {
+      this.logger.info({ member: m.id, event: event.type, incarnation: m.incarnation }, 'cluster membership changed');
+    }
+    this.controller.onMemberEvent(event);
+    this.queueReconcile();
+  }
+
+  private onRaftState(s: RaftStatus): void {
+    this.logger.info({ role: s.role, term: s.term, leaderId: s.leaderId }, 'controller state changed');
+    if (s.role === 'leader') this.queueReconcile();
+  }
+
+  private queueReconcile(): void {
+    if (this.reconcileQueued || this.stopped) return;
+    this.reconcileQueued = true;
+    setImmediate(() => {
+      this.reconcileQueued = false;
+      this.reconcile();
+    });
+  }
+
+  /** The active controller's duties; a no-op elsewhere. */
+  private reconcile(): void {
+    if (this.stopped || !this.raft.isLeader) return;
+    const members = this.swim.members();
+    for (const m of members) {
+      if (m.state !== MemberState.ALIVE || m.info.ports.broker === undefined) continue;
+      const held = this.state.broker(m.id);
+      const ports = { broker: m.info.ports.broker, http: m.info.ports.http ?? 0, raft: m.info.ports.raft ?? 0 };
+      const same = held !== undefined && held.host === m.info.host && held.rack === m.info.rack && Object.entries(ports).every(([k, v]) => held.ports[k] === v);
+      if (!same) this.propose(`register/${m.id}`, { type: 'register-broker', id: m.id, host: m.info.host, ports, rack: m.info.rack });
+    }
+    this.controller.reconcile(members);
+    const live = this.state.brokers().filter((b) => !b.fenced).length;
+    if (live >= Math.min(this.voters.length, members.length)) {
+      for (const t of this.options.bootstrapTopics) {
+        if (this.state.topic(t.name) === undefined) this.propose(`create/${t.name}`, { type: 'create-topic', name: t.name, partitions: t.partitions, replicationFactor: 1, configs: t.configs });
+      }
+    }
+  }
+
+  private propose(key: string, command: MetadataCommand): void {
+    if (this.pending.has(key)) return;
+    this.pending.add(key);
+    this.controller
+      .submit(command)
+      .then((result) => {
+        if (!result.ok) this.logger.warn({ command: command.type, code: result.code, message: result.message }, 'controller command rejected');
+      })
+      .catch(() => {}) // lost leadership: the next leader reconciles
+      .finally(() => this.pending.delete(key));
+  }
+}
+
+function dropFigures(d: DropCounters): Record<string, number> {
+  return { malformed: d.malformed, foreignCluster: d.foreignCluster, unsupportedVersion: d.unsupportedVersion };
+}
+

@@ -1,0 +1,176 @@
+// Three real node processes forming one cluster: topics placed over all of them, produce through
+// one node and consume through another (the client follows leaders), a node SIGKILLed and
+// restarted, the controller leader killed, and `rill cluster status`.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { Errors } from '../../src/errors.js';
+import { Rill } from '../../src/client/index.js';
+import { ApiKeys, type ProduceResponse } from '../../src/protocol/index.js';
+import { TestClient } from '../helpers/protocol-client.js';
+import { batchOf } from '../helpers/records.js';
+import { tempDirs } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { collectStderr, spawnTs, waitForExit } from './fixtures/child.js';
+import { killBroker } from './fixtures/broker-process.js';
+import { gossipAddress, leaderCounts, startNode, statusOf, type NodeProcess } from './fixtures/cluster-process.js';
+
+const tempDir = tempDirs();
+const running: NodeProcess[] = [];
+const clients: Rill[] = [];
+const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+afterEach(async () => {
+  for (const rill of clients.splice(0)) await rill.close().catch(() => undefined);
+  for (const node of running.splice(0)) if (node.child.exitCode === null && node.child.signalCode === null) await killBroker(node);
+});
+
+function client(...nodes: NodeProcess[]): Rill {
+  const rill = new Rill({ brokers: nodes.map((n) => `127.0.0.1:${n.port}`), clientId: 'cluster-test', retry: { retries: 30, initialRetryTimeMs: 50, maxRetryTimeMs: 500 } });
+  clients.push(rill);
+  return rill;
+}
+
+async function node(id: number, seeds: NodeProcess[], restartOf?: NodeProcess): Promise<NodeProcess> {
+  const started = await startNode(id, restartOf?.dataDir ?? tempDir(), seeds.map(gossipAddress), restartOf === undefined ? {} : { gossip: restartOf.gossipPort, raft: restartOf.raftPort });
+  running.push(started);
+  return started;
+}
+
+async function createTopic(rill: Rill, topic: string, partitions: number): Promise<void> {
+  const admin = rill.admin();
+  await admin.connect();
+  expect(await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] })).toBe(true);
+  await admin.disconnect();
+}
+
+async function consumeAll(rill: Rill, topic: string, count: number): Promise<string[]> {
+  const consumer = rill.consumer();
+  await consumer.connect();
+  consumer.assign([{ topic, offset: 'earliest' }]);
+  const values: string[] = [];
+  const deadline = Date.now() + 20_000;
+  for await (const batch of consumer) {
+    for (const m of batch.messages) values.push(Buffer.from(m.value!).toString());
+    if (values.length >= count) break;
+    if (Date.now() > deadline) throw new Error(`read ${values.length} of ${count} messages before the deadline`);
+  }
+  await consumer.disconnect();
+  return values;
+}
+
+describe('a cluster of three node processes', () => {
+  it('places, serves, survives a killed node and a killed controller, and reports its status', async () => {
+    const n1 = await node(1, []);
+    const [n2, n3] = await Promise.all([node(2, [n1]), node(3, [n1])]);
+    const nodes = [n1, n2, n3];
+
+    // Formed: every node registered, a controller elected, __consumer_offsets created.
+    await waitFor(async () => {
+      const s = await statusOf(n1);
+      return s.controllerId > 0 && s.brokers.filter((b) => !b.fenced).length === 3 && s.partitions.some((p) => p.topic === '__consumer_offsets');
+    }, { timeoutMs: 20_000, what: 'the cluster to form' });
+
+    // /metrics shows the membership and the dropped-frame counters.
+    const metrics = await (await fetch(`http://127.0.0.1:${n1.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^rill_cluster_members\{state="alive"\} 3$/m);
+    expect(metrics).toMatch(/^rill_cluster_dropped_frames\{channel="gossip",reason="foreignCluster"\} 0$/m);
+
+    // A 12-partition topic created through node 3 lands 4 partitions on each node.
+    const admin = client(n3).admin();
+    await admin.connect();
+    expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 12 }] })).toBe(true);
+    // Bad requests get clear errors through any node, and the cluster carries on.
+    expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }] })).toBe(false);
+    await expect(admin.createTopics({ topics: [{ topic: 'copies', numPartitions: 3, replicationFactor: 2 }] })).rejects.toMatchObject({ code: Errors.INVALID_REPLICATION_FACTOR.code });
+    await expect(admin.createTopics({ topics: [{ topic: 'bad', numPartitions: 1, configs: { 'retention.ms': 'soon' } }] })).rejects.toMatchObject({ code: Errors.INVALID_CONFIG.code });
+    for (const n of nodes) {
+      await waitFor(async () => {
+        const counts = leaderCounts(await statusOf(n), 'orders');
+        return counts.get(1) === 4 && counts.get(2) === 4 && counts.get(3) === 4;
+      }, { what: `node ${n.id} to apply the placement of orders` });
+    }
+
+    // Produce through node 1 (keyed, so every partition gets some), consume through node 2.
+    const producer = client(n1).producer({ lingerMs: 1 });
+    await producer.connect();
+    const sent = Array.from({ length: 120 }, (_, i) => `m${i}`);
+    await producer.send({ topic: 'orders', messages: sent.map((value, i) => ({ key: `k${i}`, value })) });
+    expect((await consumeAll(client(n2), 'orders', sent.length)).sort()).toEqual([...sent].sort());
+
+    // A node that does not lead a partition says who does.
+    const status = await statusOf(n2);
+    const ledBy1 = status.partitions.find((p) => p.topic === 'orders' && p.leader === 1)!;
+    const raw = await TestClient.connect(n2.port);
+    const refused = (await raw.request(ApiKeys.Produce, { topic: 'orders', partition: ledBy1.partition, acks: 1, timeoutMs: 5000 }, batchOf(0, 1))).header as ProduceResponse;
+    raw.close();
+    expect(refused).toMatchObject({ errorCode: Errors.NOT_LEADER_OR_FOLLOWER.code, leaderId: 1 });
+
+    // `rill cluster status` from another node shows every member, the controller and the placement.
+    const cliRun = spawnTs(cli, ['cluster', 'status', '--brokers', `127.0.0.1:${n2.port}`]);
+    let out = '';
+    cliRun.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const cliErr = collectStderr(cliRun);
+    expect((await waitForExit(cliRun)).code, cliErr()).toBe(0);
+    expect(out).toMatch(/Controller: node [123], term \d+; voters 1, 2, 3/);
+    expect(out.match(/^[123] +alive /gm)).toHaveLength(3);
+    expect(out).toMatch(/^orders +12 +1:4 2:4 3:4 +-$/m);
+
+    // SIGKILL node 3: the others mark it dead, fence it, and its partitions go leaderless.
+    await killBroker(n3);
+    for (const n of [n1, n2]) {
+      await waitFor(async () => {
+        const s = await statusOf(n);
+        return s.members.find((m) => m.id === 3)?.state === 'dead' && s.brokers.find((b) => b.id === 3)?.fenced === true && leaderCounts(s, 'orders').get(-1) === 4;
+      }, { timeoutMs: 15_000, what: `node ${n.id} to see node 3 dead and fenced` });
+    }
+    // The survivors keep serving theirs: unkeyed messages go to partitions with a leader.
+    const during = Array.from({ length: 30 }, (_, i) => `d${i}`);
+    // (A client that learns the metadata now: batches already bound for node 3's partitions
+    // would wait for it, as Kafka's do, since with one copy nobody else has those partitions.)
+    const survivorsProducer = client(n1, n2).producer({ lingerMs: 1 });
+    await survivorsProducer.connect();
+    await survivorsProducer.send({ topic: 'orders', messages: during.map((value) => ({ value })) });
+
+    // A topic created meanwhile lands on the live nodes only.
+    await createTopic(client(n1, n2), 'later', 6);
+
+    // Restarted, node 3 rejoins, catches up on the metadata and serves its partitions again.
+    const n3b = await node(3, [n1, n2], n3);
+    await waitFor(async () => {
+      const [a, b] = await Promise.all([statusOf(n1), statusOf(n3b)]);
+      return !a.brokers.find((x) => x.id === 3)!.fenced && leaderCounts(a, 'orders').get(3) === 4 && b.metadataVersion >= a.metadataVersion && leaderCounts(b, 'orders').get(3) === 4;
+    }, { timeoutMs: 15_000, what: 'node 3 to rejoin and lead its partitions again' });
+    const all = await consumeAll(client(n3b), 'orders', sent.length + during.length);
+    expect(all.sort()).toEqual([...sent, ...during].sort());
+
+    // `rill cluster rebalance` gives node 3 its share, moving only empty partitions.
+    const rebalance = spawnTs(cli, ['cluster', 'rebalance', '--brokers', `127.0.0.1:${n2.port}`]);
+    let moved = '';
+    rebalance.stdout!.on('data', (chunk: Buffer) => (moved += chunk.toString()));
+    const rebalanceErr = collectStderr(rebalance);
+    expect((await waitForExit(rebalance)).code, rebalanceErr()).toBe(0);
+    const moves = [...moved.matchAll(/^Moved (\S+)-(\d+): node (\d) -> node 3$/gm)];
+    expect(moves.length).toBeGreaterThanOrEqual(2);
+    expect(moves.every((m) => m[1] !== 'orders')).toBe(true); // orders' partitions hold records
+    await waitFor(async () => {
+      const s = await statusOf(n3b);
+      return moves.every((m) => s.partitions.find((p) => p.topic === m[1] && p.partition === Number(m[2]))?.leader === 3) && leaderCounts(s, 'orders').get(3) === 4;
+    }, { what: 'the moves applied' });
+
+    // Kill the controller leader: another voter takes over and topics can still be created.
+    const before = await statusOf(n1);
+    const controller = [n1, n2, n3b].find((n) => n.id === before.controllerId)!;
+    await killBroker(controller);
+    const survivors = [n1, n2, n3b].filter((n) => n !== controller);
+    const next = await waitFor(async () => {
+      const s = await statusOf(survivors[0]);
+      return s.controllerId > 0 && s.controllerId !== controller.id && s.controllerTerm > before.controllerTerm ? s : null;
+    }, { timeoutMs: 15_000, what: 'a new controller' });
+    expect(survivors.map((n) => n.id)).toContain(next.controllerId);
+    const admin2 = client(...survivors).admin();
+    await admin2.connect();
+    // (While no controller is known, every topic is answered NOT_CONTROLLER and the admin retries.)
+    expect(await admin2.createTopics({ topics: [{ topic: 'after-failover', numPartitions: 2 }] })).toBe(true);
+    await waitFor(async () => (await statusOf(survivors[1])).partitions.filter((p) => p.topic === 'after-failover').length === 2, { what: 'the new topic everywhere' });
+  }, 60_000);
+});
