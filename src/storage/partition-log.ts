@@ -32,7 +32,10 @@ import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { Segment, type SegmentSettings } from './segment.js';
 import { batchProducer, ProducerStateTable, type BatchProducer } from './producer-state.js';
 import { deleteSnapshots, listSnapshots, readSnapshot, SNAPSHOTS_KEPT, writeSnapshot } from './producer-snapshot.js';
-import { batchBaseOffset, batchLastOffset, batchSize } from './batch-layout.js';
+import { batchBaseOffset, batchLastOffset, batchSize, PARTITION_LEADER_EPOCH } from './batch-layout.js';
+import { LeaderEpochCache, type EpochEndOffset } from './leader-epoch-cache.js';
+import type { EpochEntry } from './leader-epoch-checkpoint.js';
+import { checkReplicatedRecordSet } from './replicated-batches.js';
 import { join } from 'node:path';
 
 export interface PartitionLogOptions {
@@ -42,7 +45,7 @@ export interface PartitionLogOptions {
   logger?: Logger;
   /** Milliseconds since the epoch; for segment.ms and retention.ms. */
   clock?: () => number;
-  /** Leader epoch stamped into appended batches. */
+  /** Leader epoch stamped into appended batches (see becomeLeader()). */
   leaderEpoch?: number;
 }
 
@@ -103,6 +106,8 @@ export class PartitionLog {
   private closed = false;
   /** Idempotent producers' sequences and recent batches (producer-state.ts). */
   private readonly producers = new ProducerStateTable();
+  /** Which epoch starts where (leader-epoch-cache.ts); loaded in the constructor. */
+  private epochs!: LeaderEpochCache;
 
   private constructor(dir: string, config: LogConfig, options: PartitionLogOptions, checkpoint: CheckpointFile) {
     this.dir = dir;
@@ -132,6 +137,7 @@ export class PartitionLog {
       { config, checkpoint, io: this.settings.io, clock: this.clock, logger: this.logger, durableEnd, unsynced },
     );
     this.loadProducerState();
+    this.loadLeaderEpochs();
   }
 
   /** Opens the log in `dir` (created if missing), recovering it if it was not closed cleanly. */
@@ -267,6 +273,8 @@ export class PartitionLog {
       throw storageError(error, `appending to ${active.paths.log}`);
     }
     const baseOffset = this.next;
+    // The epoch is recorded before its first batch is written, so the checkpoint is never behind.
+    if (this.leaderEpoch > this.epochs.latestEpoch) this.assignEpoch(this.leaderEpoch, baseOffset);
     this.next = active.append(records, baseOffset, this.leaderEpoch, now);
     this.flusher.afterWrite(now);
     if (producerBatches !== null) this.recordProducers(records, producerBatches, baseOffset, now);
@@ -281,6 +289,114 @@ export class PartitionLog {
       if (producer !== null) this.producers.record(producer, offset, offset + count - 1, now);
       offset += count;
       pos += batchSize(records, pos);
+    }
+  }
+
+  /**
+   * A follower's append: whole batches fetched from the leader, written as they are (offsets and
+   * leader epochs preserved, see replicated-batches.ts). Producer state follows the batches, so a
+   * follower that becomes leader answers an idempotent producer's retry as the old leader would.
+   * Durability as write(): call waitForDurable() or append semantics around it as needed.
+   */
+  writeReplicated(records: Uint8Array): AppendResult {
+    this.assertWritable();
+    if (records.length > this.config.segmentBytes) {
+      throw new RillError(Errors.MESSAGE_TOO_LARGE, `replicated record set of ${records.length} bytes exceeds segment.bytes (${this.config.segmentBytes})`);
+    }
+    const checked = checkReplicatedRecordSet(records, this.next, this.epochs.latestEpoch, this.config.maxMessageBytes);
+    const baseOffset = this.next;
+    const now = this.clock();
+    for (const run of checked.runs) {
+      const bytes = records.subarray(run.start, run.end);
+      this.maybeRoll(bytes.length, run.nextOffset - run.baseOffset, now);
+      const active = this.active;
+      try {
+        active.reserve(bytes.length, run.batches);
+      } catch (error) {
+        throw storageError(error, `appending to ${active.paths.log}`);
+      }
+      if (run.epoch > this.epochs.latestEpoch) this.assignEpoch(run.epoch, run.baseOffset);
+      this.next = active.append(bytes, run.baseOffset, run.epoch, now);
+      this.flusher.afterWrite(now);
+      for (let pos = 0; pos < bytes.length; pos += batchSize(bytes, pos)) {
+        const producer = batchProducer(bytes, pos);
+        if (producer !== null) this.producers.record(producer, batchBaseOffset(bytes, pos), batchLastOffset(bytes, pos), now);
+      }
+    }
+    return { baseOffset, lastOffset: this.next - 1, recordCount: checked.recordCount, maxTimestamp: checked.maxTimestamp };
+  }
+
+  // --- leader epochs ------------------------------------------------------------------------------
+
+  /**
+   * This replica leads from now on in `epoch` (above any it has seen): the epoch starts at the log
+   * end, recorded durably before anything is appended in it, and producer state is rebuilt from
+   * the log so that idempotent retries across a failover neither duplicate nor reorder.
+   */
+  becomeLeader(epoch: number): void {
+    this.assertWritable();
+    if (!Number.isSafeInteger(epoch) || epoch < this.epochs.latestEpoch) {
+      throw new RillError(Errors.FENCED_LEADER_EPOCH, `leader epoch ${epoch} is below ${this.epochs.latestEpoch} already in ${this.dir}`);
+    }
+    this.leaderEpoch = epoch;
+    if (epoch > this.epochs.latestEpoch) this.assignEpoch(epoch, this.next);
+    this.loadProducerState();
+  }
+
+  /** The latest leader epoch the log holds records of (or began), -1 if none. */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  /** Start offset of the latest epoch (-1 if none). */
+  get latestEpochStartOffset(): number {
+    return this.epochs.latestStartOffset;
+  }
+
+  /** Where `epoch` ends in this log (OffsetsForLeaderEpoch semantics, see leader-epoch-cache.ts). */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(epoch, this.next);
+  }
+
+  epochEntries(): EpochEntry[] {
+    return this.epochs.list();
+  }
+
+  private assignEpoch(epoch: number, startOffset: number): void {
+    try {
+      this.epochs.assign(epoch, startOffset);
+    } catch (error) {
+      throw storageError(error, `writing the leader-epoch checkpoint of ${this.dir}`);
+    }
+  }
+
+  /**
+   * Opens the leader-epoch checkpoint and fits it to the log: entries past the log end (a
+   * truncation the file did not see) go; a missing or unreadable file is rebuilt from the batches.
+   */
+  private loadLeaderEpochs(): void {
+    try {
+      const { cache, problem } = LeaderEpochCache.open(this.dir);
+      this.epochs = cache;
+      if (problem === null) {
+        const entries = cache.list();
+        const last = entries[entries.length - 1];
+        if (last !== undefined && last.startOffset > this.next) cache.truncateFromEnd(this.next + 1);
+        return;
+      }
+      let batches = 0;
+      for (let offset = this.logStartOffset; offset < this.next; ) {
+        const { records, nextOffset } = this.read(offset, 4 * 1024 * 1024);
+        if (records.length === 0) break;
+        for (let pos = 0; pos < records.length; pos += batchSize(records, pos), batches++) {
+          cache.assign(readInt32(records, pos + PARTITION_LEADER_EPOCH), batchBaseOffset(records, pos), false);
+        }
+        offset = nextOffset;
+      }
+      cache.persist();
+      if (problem !== 'missing' || batches > 0) this.logger.warn({ dir: this.dir, problem, batches, epochs: cache.list().length }, 'rebuilt leader-epoch checkpoint from the log');
+    } catch (error) {
+      throw storageError(error, `loading the leader epochs of ${this.dir}`);
     }
   }
 
@@ -503,6 +619,7 @@ export class PartitionLog {
     if (deletedSegments > 0) {
       this.flusher.forget();
       syncDirectory(this.dir);
+      this.epochs.truncateFromStart(this.logStartOffset);
     }
     this.producers.expire(now, this.config.producerIdExpirationMs, this.logStartOffset);
     return { deletedSegments, deletedBytes };
@@ -532,6 +649,8 @@ export class PartitionLog {
     this.active.syncNow();
     this.checkpoint.write(this.active.checkpointState(false));
     this.flusher.truncated(this.next);
+    // After the log: a crash in between leaves entries past the end, which opening drops.
+    this.epochs.truncateFromEnd(this.next);
     this.loadProducerState();
     this.logger.info({ dir: this.dir, logEndOffset: this.next }, 'truncated log');
     return this.next;
