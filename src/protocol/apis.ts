@@ -53,6 +53,10 @@ import type { DescribeGroupsRequest, DescribeGroupsResponse } from './api-descri
 import { describeGroupsRequest, describeGroupsResponse } from './api-describe-groups.js';
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from './api-delete-groups.js';
 import { deleteGroupsRequest, deleteGroupsResponse } from './api-delete-groups.js';
+import type { ReplicaFetchRequest, ReplicaFetchResponse } from './api-replica-fetch.js';
+import { checkReplicaFetchResponseBody, replicaFetchRequest, replicaFetchResponse } from './api-replica-fetch.js';
+import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
+import { offsetForLeaderEpochRequest, offsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
 import { Errors } from '../errors.js';
 import { isProtocolError, protocolError, type ProtocolError } from './protocol-error.js';
 import { Violation, type Field } from './schema.js';
@@ -78,6 +82,9 @@ export const ApiKeys = Object.freeze({
   ListGroups: 17,
   DescribeGroups: 18,
   DeleteGroups: 19,
+  // Between brokers (replication, issue 8): keys 30-39.
+  ReplicaFetch: 30,
+  OffsetForLeaderEpoch: 31,
 } as const);
 
 export type ApiKey = (typeof ApiKeys)[keyof typeof ApiKeys];
@@ -104,6 +111,8 @@ export interface RequestHeaders {
   [ApiKeys.ListGroups]: ListGroupsRequest;
   [ApiKeys.DescribeGroups]: DescribeGroupsRequest;
   [ApiKeys.DeleteGroups]: DeleteGroupsRequest;
+  [ApiKeys.ReplicaFetch]: ReplicaFetchRequest;
+  [ApiKeys.OffsetForLeaderEpoch]: OffsetForLeaderEpochRequest;
 }
 
 /** The response header type of each api (when the frame's errorCode is NONE). */
@@ -128,6 +137,8 @@ export interface ResponseHeaders {
   [ApiKeys.ListGroups]: ListGroupsResponse;
   [ApiKeys.DescribeGroups]: DescribeGroupsResponse;
   [ApiKeys.DeleteGroups]: DeleteGroupsResponse;
+  [ApiKeys.ReplicaFetch]: ReplicaFetchResponse;
+  [ApiKeys.OffsetForLeaderEpoch]: OffsetForLeaderEpochResponse;
 }
 
 /** What a body holds: nothing (it must be empty), or a record set (RecordBatch v2 batches). */
@@ -199,6 +210,12 @@ export const API_TABLE: { readonly [K in ApiKey]: ApiSpec<K> } = Object.freeze({
   [ApiKeys.ListGroups]: api(ApiKeys.ListGroups, 'ListGroups', [{ request: listGroupsRequest, response: listGroupsResponse, ...NO_BODIES }]),
   [ApiKeys.DescribeGroups]: api(ApiKeys.DescribeGroups, 'DescribeGroups', [{ request: describeGroupsRequest, response: describeGroupsResponse, ...NO_BODIES }]),
   [ApiKeys.DeleteGroups]: api(ApiKeys.DeleteGroups, 'DeleteGroups', [{ request: deleteGroupsRequest, response: deleteGroupsResponse, ...NO_BODIES }]),
+  [ApiKeys.ReplicaFetch]: api(ApiKeys.ReplicaFetch, 'ReplicaFetch', [
+    { request: replicaFetchRequest, response: replicaFetchResponse, requestBody: 'none', responseBody: 'records', checkResponseBody: checkReplicaFetchResponseBody },
+  ]),
+  [ApiKeys.OffsetForLeaderEpoch]: api(ApiKeys.OffsetForLeaderEpoch, 'OffsetForLeaderEpoch', [
+    { request: offsetForLeaderEpochRequest, response: offsetForLeaderEpochResponse, ...NO_BODIES },
+  ]),
 });
 
 const byKey: readonly (ApiSpec | undefined)[] = (() => {

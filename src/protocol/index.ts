@@ -71,3 +71,5 @@ export type { FetchedOffset, OffsetFetchPartition, OffsetFetchRequest, OffsetFet
 export type { ListedGroup, ListGroupsRequest, ListGroupsResponse } from './api-list-groups.js';
 export type { DescribedGroup, DescribedMember, DescribeGroupsRequest, DescribeGroupsResponse } from './api-describe-groups.js';
 export type { DeletedGroup, DeleteGroupsRequest, DeleteGroupsResponse } from './api-delete-groups.js';
+export type { ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchedPartition, ReplicaFetchResponse } from './api-replica-fetch.js';
+export type { EpochAnswer, EpochQuery, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';

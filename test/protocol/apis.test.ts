@@ -44,6 +44,8 @@ describe('the API table', () => {
       ListGroups: 17,
       DescribeGroups: 18,
       DeleteGroups: 19,
+      ReplicaFetch: 30,
+      OffsetForLeaderEpoch: 31,
     });
   });
 
@@ -62,10 +64,10 @@ describe('the API table', () => {
     expect(apiName(99)).toBe('api 99');
   });
 
-  it('carries a record set only in Produce requests and Fetch responses', () => {
+  it('carries a record set only in Produce requests and Fetch / ReplicaFetch responses', () => {
     const bodies = Object.values(API_TABLE).map((s) => [s.name, s.versions[0]?.requestBody, s.versions[0]?.responseBody]);
     expect(bodies.filter(([, req]) => req === 'records').map(([n]) => n)).toEqual(['Produce']);
-    expect(bodies.filter(([, , res]) => res === 'records').map(([n]) => n)).toEqual(['Fetch']);
+    expect(bodies.filter(([, , res]) => res === 'records').map(([n]) => n)).toEqual(['Fetch', 'ReplicaFetch']);
   });
 
   it('lists its versions for Hello', () => {

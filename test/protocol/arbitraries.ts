@@ -132,6 +132,17 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
   [ApiKeys.ListGroups]: fc.record({ states: fc.array(groupState, { maxLength: 3 }) }, { requiredKeys: [] }),
   [ApiKeys.DescribeGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
   [ApiKeys.DeleteGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
+  [ApiKeys.ReplicaFetch]: fc.record({
+    replicaId: int32nn,
+    partitions: uniqueBy(fc.record({ topic: anyTopic, partition, leaderEpoch: int32nn, fetchOffset: offset, maxBytes: int32pos }), tpKey),
+    maxWaitMs: int32nn,
+    minBytes: int32nn,
+    maxBytes: int32pos,
+  }),
+  [ApiKeys.OffsetForLeaderEpoch]: fc.record({
+    replicaId: nodeIdOrNone,
+    partitions: uniqueBy(fc.record({ topic: anyTopic, partition, currentLeaderEpoch: int32nn, leaderEpoch: fc.integer({ min: -1, max: INT32_MAX }) }), tpKey),
+  }),
 };
 
 export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> } = {
@@ -329,6 +340,15 @@ export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> 
     ),
   }),
   [ApiKeys.DeleteGroups]: fc.record({ groups: fc.array(fc.record({ groupId, errorCode, message: text }, { requiredKeys: ['groupId', 'errorCode'] }), { maxLength: 4 }) }),
+  [ApiKeys.ReplicaFetch]: fc.record({
+    partitions: fc.array(
+      fc.record({ topic: anyTopic, partition, errorCode, highWatermark: offsetOrNone, logStartOffset: offsetOrNone, logEndOffset: offsetOrNone, bytes: fc.integer({ min: 0, max: 64 }) }),
+      { maxLength: 4 },
+    ),
+  }),
+  [ApiKeys.OffsetForLeaderEpoch]: fc.record({
+    partitions: fc.array(fc.record({ topic: anyTopic, partition, errorCode, leaderEpoch: fc.integer({ min: -1, max: INT32_MAX }), endOffset: offsetOrNone }), { maxLength: 4 }),
+  }),
 };
 
 export const ALL_API_KEYS = Object.values(ApiKeys) as ApiKey[];
@@ -340,7 +360,7 @@ export function requestBody(apiKey: ApiKey): fc.Arbitrary<Uint8Array | undefined
 
 /** A response body matching the header: for Fetch, exactly the partitions' byte counts. */
 export function responseBodyFor<K extends ApiKey>(apiKey: K, header: ResponseHeaders[K]): Uint8Array | undefined {
-  if (apiKey !== ApiKeys.Fetch) return undefined;
+  if (apiKey !== ApiKeys.Fetch && apiKey !== ApiKeys.ReplicaFetch) return undefined;
   const fetch = header as ResponseHeaders[typeof ApiKeys.Fetch];
   const total = fetch.partitions.reduce((sum, p) => sum + p.bytes, 0);
   const body = new Uint8Array(total);
