@@ -631,10 +631,19 @@ export class PartitionLog {
    * `offset`. Appends still waiting for durability beyond the new end fail with LOG_TRUNCATED.
    */
   truncateTo(offset: number): number {
+    return this.cut(offset, false);
+  }
+
+  /** Empties the log and restarts it at `offset` (a follower whose leader's log start passed it). */
+  truncateFullyAndStartAt(offset: number): number {
+    return this.cut(offset, true);
+  }
+
+  private cut(offset: number, fully: boolean): number {
     this.assertWritable();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RillError(Errors.INVALID_REQUEST, `cannot truncate to ${offset}`);
-    if (offset >= this.next) return this.next;
-    if (offset <= this.logStartOffset) {
+    if (offset >= this.next && !fully) return this.next;
+    if (fully || offset <= this.logStartOffset) {
       for (const segment of this.segments.splice(0)) deleteSegmentFiles(segment);
       this.segments.push(Segment.active(this.settings, this.dir, offset, { size: 0, nextOffset: offset, offsetIndexEntries: 0, timeIndexEntries: 0, maxTimestamp: -Infinity }));
       this.next = offset;
@@ -650,7 +659,8 @@ export class PartitionLog {
     this.checkpoint.write(this.active.checkpointState(false));
     this.flusher.truncated(this.next);
     // After the log: a crash in between leaves entries past the end, which opening drops.
-    this.epochs.truncateFromEnd(this.next);
+    if (this.segments.length === 1 && this.active.isEmpty) this.epochs.clear();
+    else this.epochs.truncateFromEnd(this.next);
     this.loadProducerState();
     this.logger.info({ dir: this.dir, logEndOffset: this.next }, 'truncated log');
     return this.next;
