@@ -57,6 +57,8 @@ import type { ReplicaFetchRequest, ReplicaFetchResponse } from './api-replica-fe
 import { checkReplicaFetchResponseBody, replicaFetchRequest, replicaFetchResponse } from './api-replica-fetch.js';
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
 import { offsetForLeaderEpochRequest, offsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
+import type { AlterIsrRequest, AlterIsrResponse } from './api-alter-isr.js';
+import { alterIsrRequest, alterIsrResponse } from './api-alter-isr.js';
 import { Errors } from '../errors.js';
 import { isProtocolError, protocolError, type ProtocolError } from './protocol-error.js';
 import { Violation, type Field } from './schema.js';
@@ -85,6 +87,7 @@ export const ApiKeys = Object.freeze({
   // Between brokers (replication, issue 8): keys 30-39.
   ReplicaFetch: 30,
   OffsetForLeaderEpoch: 31,
+  AlterIsr: 32,
 } as const);
 
 export type ApiKey = (typeof ApiKeys)[keyof typeof ApiKeys];
@@ -113,6 +116,7 @@ export interface RequestHeaders {
   [ApiKeys.DeleteGroups]: DeleteGroupsRequest;
   [ApiKeys.ReplicaFetch]: ReplicaFetchRequest;
   [ApiKeys.OffsetForLeaderEpoch]: OffsetForLeaderEpochRequest;
+  [ApiKeys.AlterIsr]: AlterIsrRequest;
 }
 
 /** The response header type of each api (when the frame's errorCode is NONE). */
@@ -139,6 +143,7 @@ export interface ResponseHeaders {
   [ApiKeys.DeleteGroups]: DeleteGroupsResponse;
   [ApiKeys.ReplicaFetch]: ReplicaFetchResponse;
   [ApiKeys.OffsetForLeaderEpoch]: OffsetForLeaderEpochResponse;
+  [ApiKeys.AlterIsr]: AlterIsrResponse;
 }
 
 /** What a body holds: nothing (it must be empty), or a record set (RecordBatch v2 batches). */
@@ -216,6 +221,7 @@ export const API_TABLE: { readonly [K in ApiKey]: ApiSpec<K> } = Object.freeze({
   [ApiKeys.OffsetForLeaderEpoch]: api(ApiKeys.OffsetForLeaderEpoch, 'OffsetForLeaderEpoch', [
     { request: offsetForLeaderEpochRequest, response: offsetForLeaderEpochResponse, ...NO_BODIES },
   ]),
+  [ApiKeys.AlterIsr]: api(ApiKeys.AlterIsr, 'AlterIsr', [{ request: alterIsrRequest, response: alterIsrResponse, ...NO_BODIES }]),
 });
 
 const byKey: readonly (ApiSpec | undefined)[] = (() => {

@@ -78,7 +78,7 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
   [ApiKeys.Produce]: fc.record({
     topic: userTopic,
     partition,
-    acks: fc.constantFrom(0 as const, 1 as const),
+    acks: fc.constantFrom(0 as const, 1 as const, -1 as const),
     timeoutMs: int32nn,
   }),
   [ApiKeys.Fetch]: fc.record({
@@ -143,6 +143,7 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
     replicaId: nodeIdOrNone,
     partitions: uniqueBy(fc.record({ topic: anyTopic, partition, currentLeaderEpoch: int32nn, leaderEpoch: fc.integer({ min: -1, max: INT32_MAX }) }), tpKey),
   }),
+  [ApiKeys.AlterIsr]: fc.record({ topic: anyTopic, partition, leader: int32nn, leaderEpoch: int32nn, isr: fc.array(int32nn, { minLength: 1, maxLength: 5 }) }),
 };
 
 export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> } = {
@@ -349,6 +350,7 @@ export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> 
   [ApiKeys.OffsetForLeaderEpoch]: fc.record({
     partitions: fc.array(fc.record({ topic: anyTopic, partition, errorCode, leaderEpoch: fc.integer({ min: -1, max: INT32_MAX }), endOffset: offsetOrNone }), { maxLength: 4 }),
   }),
+  [ApiKeys.AlterIsr]: fc.record({ topic: anyTopic, partition, errorCode, message: text, isr: fc.array(int32nn, { maxLength: 5 }) }, { requiredKeys: ['topic', 'partition', 'errorCode', 'isr'] }),
 };
 
 export const ALL_API_KEYS = Object.values(ApiKeys) as ApiKey[];

@@ -15,7 +15,7 @@
 import { Errors, RillError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { EpochAnswer, OffsetForLeaderEpochRequest, ReplicaFetchPartition, ReplicaFetchRequest } from '../../protocol/index.js';
-import type { PartitionHost } from '../partition-host.js';
+import type { DataWait, PartitionHost } from '../partition-host.js';
 import type { IsrChannel } from './isr-channel.js';
 import type { LeaderLink } from './leader-link.js';
 import { PartitionReplica, DEFAULT_LAG_TIME_MAX_MS, DEFAULT_MAX_PENDING_ACKS, type PartitionLeadership } from './partition-replica.js';
@@ -53,6 +53,12 @@ export interface ReplicaStatus {
   highWatermark: number;
   logEndOffset: number;
   underReplicated: boolean;
+}
+
+/** Lets the caller cut a long poll short (the network front's EndWait): set ended, end the wait. */
+export interface FetchControl {
+  ended: boolean;
+  wait: DataWait | null;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -166,14 +172,17 @@ export class ReplicaManager {
    * ReplicaFetch: each partition's batches from the follower's fetch offset (to the log end), its
    * progress noted first; long polls until minBytes or maxWaitMs. Errors are per partition.
    */
-  async replicaFetch(request: ReplicaFetchRequest, { copy = false } = {}): Promise<ReplicaFetchResult[]> {
+  async replicaFetch(request: ReplicaFetchRequest, { copy = false, control }: { copy?: boolean; control?: FetchControl } = {}): Promise<ReplicaFetchResult[]> {
     const deadline = Date.now() + request.maxWaitMs;
     for (let first = true; ; first = false) {
       const results = this.readForFollower(request, first, copy);
       const bytes = results.reduce((sum, r) => sum + r.length, 0);
       const remaining = deadline - Date.now();
-      if (bytes >= Math.max(1, request.minBytes) || remaining <= 0 || results.some((r) => r.errorCode !== 0)) return results;
-      await this.host.waitForAny(request.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.fetchOffset })), remaining, { toLogEnd: true }).done;
+      if (bytes >= Math.max(1, request.minBytes) || remaining <= 0 || control?.ended === true || results.some((r) => r.errorCode !== 0)) return results;
+      const wait = this.host.waitForAny(request.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.fetchOffset })), remaining, { toLogEnd: true });
+      if (control !== undefined) control.wait = wait;
+      await wait.done;
+      if (control !== undefined) control.wait = null;
     }
   }
 
