@@ -185,7 +185,7 @@ export class Broker {
         return;
       }
       const sum = (pick: (s: PartitionStatus) => number) => result.value.reduce((n, s) => n + pick(s), 0);
-      figures.push({ worker, partitions: result.value.length, segments: sum((s) => s.segments), logBytes: sum((s) => s.size), flushes: sum((s) => s.flushes), flushSeconds: sum((s) => s.flushSeconds) });
+      figures.push({ worker, partitions: result.value.length, segments: sum((s) => s.segments), logBytes: sum((s) => s.size), flushes: sum((s) => s.flushes), flushSeconds: sum((s) => s.flushSeconds), underReplicated: result.value.filter((s) => s.replication?.underReplicated === true).length });
     });
     return figures;
   }

@@ -85,8 +85,16 @@ export default async function handleTask(task: OwnerTask): Promise<unknown> {
         await host.close(topic, partition);
       }
       return null;
-    case 'stats':
-      return host.stats();
+    case 'stats': {
+      const stats = host.stats();
+      const replicas = replication.replicas;
+      if (replicas === null) return stats;
+      const byKey = new Map(replicas.status().map((r) => [`${r.topic}/${r.partition}`, r]));
+      return stats.map((s) => {
+        const r = byKey.get(`${s.topic}/${s.partition}`);
+        return r === undefined ? s : { ...s, replication: { role: r.role, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, highWatermark: r.highWatermark, underReplicated: r.underReplicated } };
+      });
+    }
     case 'retention':
       return host.retention(task.now);
     case 'leadership':

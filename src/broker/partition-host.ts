@@ -27,6 +27,8 @@ export interface PartitionStatus {
   /** fdatasync rounds so far and the seconds they took, summed. */
   flushes: number;
   flushSeconds: number;
+  /** Replicated partitions only (replication/replica-manager.ts). */
+  replication?: { role: 'leader' | 'follower'; leader: number; leaderEpoch: number; isr: readonly number[]; highWatermark: number; underReplicated: boolean };
 }
 
 export interface ProduceResult {

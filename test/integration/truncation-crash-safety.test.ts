@@ -23,6 +23,8 @@ async function runAndKill(dir: string, lines: number, seed: number): Promise<num
   let floor = 0;
   let seen = 0;
   const reader = createInterface({ input: child.stdout! });
+  let readerClosed = false;
+  reader.once('close', () => (readerClosed = true));
   await new Promise<void>((resolve, reject) => {
     reader.on('line', (line) => {
       const [what, value] = line.split(' ');
@@ -38,7 +40,7 @@ async function runAndKill(dir: string, lines: number, seed: number): Promise<num
   expect((await exited).signal).toBe('SIGKILL');
   // Lines the child wrote before it died but we had not read yet count too: a truncation it
   // announced may have run before the kill landed.
-  if (!reader.closed) await new Promise<void>((resolve) => reader.once('close', resolve));
+  if (!readerClosed) await new Promise<void>((resolve) => reader.once('close', resolve));
   return floor;
 }
 
