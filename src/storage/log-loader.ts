@@ -19,6 +19,7 @@ import { type Logger } from '../logger.js';
 import { isSnapshotFileName } from './producer-snapshot.js';
 import { syncDirectory } from './durable-files.js';
 import { type CheckpointFile, type CheckpointState, CHECKPOINT_FILE } from './checkpoint.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE } from './leader-epoch-checkpoint.js';
 import { parseSegmentFileName } from './segment-files.js';
 import { Segment, type ActiveState, type SegmentSettings } from './segment.js';
 import { OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE } from './sparse-index.js';
@@ -86,7 +87,7 @@ function load(dir: string, settings: SegmentSettings, checkpoint: CheckpointFile
   const logs = new Set<number>();
   const indexFiles = new Map<number, string[]>();
   for (const name of readdirSync(dir)) {
-    if (name === CHECKPOINT_FILE || isSnapshotFileName(name)) continue;
+    if (name === CHECKPOINT_FILE || name === LEADER_EPOCH_CHECKPOINT_FILE || name === `${LEADER_EPOCH_CHECKPOINT_FILE}.tmp` || isSnapshotFileName(name)) continue;
     const parsed = parseSegmentFileName(name);
     if (parsed === null) {
       logger.warn({ dir, file: name }, 'ignoring unknown file in partition directory');
