@@ -31,9 +31,11 @@ import { storageError } from './storage-error.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { Segment, type SegmentSettings } from './segment.js';
 import { batchProducer, ProducerStateTable, type BatchProducer } from './producer-state.js';
-import { deleteSnapshots, listSnapshots, readSnapshot, SNAPSHOTS_KEPT, writeSnapshot } from './producer-snapshot.js';
-import { batchBaseOffset, batchLastOffset, batchSize, PARTITION_LEADER_EPOCH } from './batch-layout.js';
-import { LeaderEpochCache, type EpochEndOffset } from './leader-epoch-cache.js';
+import { loadProducerState, snapshotProducers } from './producer-state-loader.js';
+import { loadLeaderEpochs } from './leader-epoch-loader.js';
+import type { LogScan } from './log-scan.js';
+import { batchBaseOffset, batchLastOffset, batchSize } from './batch-layout.js';
+import type { EpochEndOffset, LeaderEpochCache } from './leader-epoch-cache.js';
 import type { EpochEntry } from './leader-epoch-checkpoint.js';
 import { checkReplicatedRecordSet } from './replicated-batches.js';
 import { join } from 'node:path';
@@ -137,7 +139,7 @@ export class PartitionLog {
       { config, checkpoint, io: this.settings.io, clock: this.clock, logger: this.logger, durableEnd, unsynced },
     );
     this.loadProducerState();
-    this.loadLeaderEpochs();
+    this.epochs = loadLeaderEpochs(this.scan());
   }
 
   /** Opens the log in `dir` (created if missing), recovering it if it was not closed cleanly. */
@@ -370,36 +372,6 @@ export class PartitionLog {
     }
   }
 
-  /**
-   * Opens the leader-epoch checkpoint and fits it to the log: entries past the log end (a
-   * truncation the file did not see) go; a missing or unreadable file is rebuilt from the batches.
-   */
-  private loadLeaderEpochs(): void {
-    try {
-      const { cache, problem } = LeaderEpochCache.open(this.dir);
-      this.epochs = cache;
-      if (problem === null) {
-        const entries = cache.list();
-        const last = entries[entries.length - 1];
-        if (last !== undefined && last.startOffset > this.next) cache.truncateFromEnd(this.next + 1);
-        return;
-      }
-      let batches = 0;
-      for (let offset = this.logStartOffset; offset < this.next; ) {
-        const { records, nextOffset } = this.read(offset, 4 * 1024 * 1024);
-        if (records.length === 0) break;
-        for (let pos = 0; pos < records.length; pos += batchSize(records, pos), batches++) {
-          cache.assign(readInt32(records, pos + PARTITION_LEADER_EPOCH), batchBaseOffset(records, pos), false);
-        }
-        offset = nextOffset;
-      }
-      cache.persist();
-      if (problem !== 'missing' || batches > 0) this.logger.warn({ dir: this.dir, problem, batches, epochs: cache.list().length }, 'rebuilt leader-epoch checkpoint from the log');
-    } catch (error) {
-      throw storageError(error, `loading the leader epochs of ${this.dir}`);
-    }
-  }
-
   // --- producer state ---------------------------------------------------------------------------
 
   /** The state of an idempotent producer on this partition (for tests and stats). */
@@ -414,63 +386,18 @@ export class PartitionLog {
     return this.producers.size;
   }
 
-  /**
-   * Restores producer state from the newest usable snapshot at or below the log end, then reads
-   * the batch headers after it. Snapshots above the log end describe batches that are gone.
-   */
+  /** Producer state from snapshots and the log (producer-state-loader.ts). */
   private loadProducerState(): void {
-    const end = this.next;
-    const start = this.logStartOffset;
-    let from = start;
-    this.producers.clear();
-    try {
-      deleteSnapshots(this.dir, (offset) => offset > end);
-      for (const offset of listSnapshots(this.dir).reverse()) {
-        const problem = readSnapshot(this.dir, offset, this.producers);
-        if (problem === null) {
-          from = Math.max(offset, start);
-          break;
-        }
-        this.logger.warn({ dir: this.dir, offset, problem }, 'unusable producer snapshot; deleting it');
-        deleteSnapshots(this.dir, (o) => o === offset);
-        this.producers.clear();
-      }
-    } catch (error) {
-      throw storageError(error, `loading producer state in ${this.dir}`);
-    }
-    const now = this.clock();
-    this.producers.expire(now, this.config.producerIdExpirationMs, start);
-    let scanned = 0;
-    for (let offset = from; offset < end; ) {
-      const { records, nextOffset } = this.read(offset, 4 * 1024 * 1024);
-      if (records.length === 0) break;
-      for (let pos = 0; pos < records.length; ) {
-        const size = batchSize(records, pos);
-        if (batchLastOffset(records, pos) >= from) {
-          const producer = batchProducer(records, pos);
-          if (producer !== null) this.producers.record(producer, batchBaseOffset(records, pos), batchLastOffset(records, pos), now);
-          scanned++;
-        }
-        pos += size;
-      }
-      offset = nextOffset;
-    }
-    if (scanned > 0 || this.producers.size > 0) {
-      this.logger.info({ dir: this.dir, from, batches: scanned, producers: this.producers.size }, 'restored producer state');
-    }
+    loadProducerState(this.scan(), this.producers, this.clock(), this.config.producerIdExpirationMs);
   }
 
-  /** Writes a producer snapshot at the log end and keeps only the newest few. Never throws. */
   private snapshotProducers(): void {
-    try {
-      writeSnapshot(this.dir, this.next, this.producers);
-      const offsets = listSnapshots(this.dir);
-      const keepFrom = offsets[Math.max(0, offsets.length - SNAPSHOTS_KEPT)];
-      deleteSnapshots(this.dir, (offset) => offset < keepFrom);
-    } catch (error) {
-      // Only a cost: the next open rebuilds from an older snapshot or the log itself.
-      this.logger.warn({ dir: this.dir, err: error }, 'could not write producer snapshot');
-    }
+    snapshotProducers({ dir: this.dir, logger: this.logger }, this.next, this.producers);
+  }
+
+  /** This log as the state loaders read it. */
+  private scan(): LogScan {
+    return { dir: this.dir, logStartOffset: this.logStartOffset, logEndOffset: this.next, logger: this.logger, read: (offset, maxBytes) => this.read(offset, maxBytes) };
   }
 
   /** write(), then wait as flush.mode says (see the durability contract at the top). */
