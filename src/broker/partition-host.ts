@@ -14,6 +14,12 @@ export interface PartitionSpec {
   partition: number;
   dir: string;
   config: LogConfig;
+  /**
+   * A replicated partition (cluster): until its replica role is attached (applyLeadership), it
+   * refuses produce with NOT_LEADER_OR_FOLLOWER and shows consumers nothing, rather than append in
+   * a leader epoch nobody granted.
+   */
+  replicated?: boolean;
 }
 
 export interface PartitionStatus {
@@ -67,6 +73,17 @@ export interface ReplicaHooks {
   afterAppend(end: number, acks: Acks, timeoutMs: number): Promise<void> | null;
 }
 
+/** The stand-in role of a replicated partition before metadata gave it one. */
+const AWAITING_LEADERSHIP: ReplicaHooks = Object.freeze({
+  highWatermark: 0,
+  beforeAppend(): void {
+    throw new RillError(Errors.NOT_LEADER_OR_FOLLOWER, 'this replica has not been told its role yet; refresh metadata and retry');
+  },
+  afterAppend(): null {
+    return null;
+  },
+});
+
 interface Hosted {
   log: PartitionLog;
   /** Fetches waiting for an offset beyond the end: woken by the next append. */
@@ -109,7 +126,7 @@ export class PartitionHost {
     const existing = this.partitions.get(key(spec.topic, spec.partition));
     if (existing !== undefined) return status(spec.topic, spec.partition, existing.log);
     const log = await PartitionLog.open(spec.dir, { config: spec.config, logger: this.logger.child({ topic: spec.topic, partition: spec.partition }) });
-    this.partitions.set(key(spec.topic, spec.partition), { log, waiters: new Set(), replica: null });
+    this.partitions.set(key(spec.topic, spec.partition), { log, waiters: new Set(), replica: spec.replicated === true ? AWAITING_LEADERSHIP : null });
     if (log.recovery.scannedBytes > 0 || log.recovery.truncated !== null) {
       this.logger.info({ topic: spec.topic, partition: spec.partition, recovery: log.recovery }, 'recovered partition');
     }

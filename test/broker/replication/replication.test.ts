@@ -240,3 +240,15 @@ describe('replication between in-process brokers', () => {
     expect(epochs[2]).toEqual(epochs[0]);
   });
 });
+
+describe('a replicated partition before its role is known', () => {
+  it('refuses produce with NOT_LEADER_OR_FOLLOWER and shows consumers nothing until applyLeadership', async () => {
+    const { PartitionHost } = await import('../../../src/broker/partition-host.js');
+    const { resolveLogConfig } = await import('../../../src/storage/index.js');
+    const host = new PartitionHost();
+    await host.open({ topic: 'p', partition: 0, dir: tempDir(), config: resolveLogConfig({}), replicated: true });
+    await expect(host.produce('p', 0, message(0), 1)).rejects.toMatchObject({ code: Errors.NOT_LEADER_OR_FOLLOWER.code });
+    expect(host.fetch('p', 0, 0, 1024).highWatermark).toBe(0);
+    await host.closeAll();
+  });
+});
