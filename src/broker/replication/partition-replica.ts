@@ -127,10 +127,11 @@ export class PartitionReplica implements ReplicaHooks {
       return 'unchanged';
     }
     const previousHw = this.highWatermark;
+    // First what can fail (the log refuses an epoch below its own): then nothing has changed.
+    if (m.leader === self) this.log.becomeLeader(m.leaderEpoch);
     this.leaderEpoch = m.leaderEpoch;
     if (this.role?.kind === 'leader') this.role.waiters.failAll(Errors.NOT_LEADER_OR_FOLLOWER, `leadership of ${this.topic}-${this.partition} moved to broker ${m.leader} in epoch ${m.leaderEpoch}`);
     if (m.leader === self) {
-      this.log.becomeLeader(m.leaderEpoch);
       const tracker = new IsrTracker({ self, replicas: m.replicas, isr: m.isr, epochStartOffset: this.log.logEndOffset, highWatermark: Math.min(previousHw, this.log.logEndOffset), now });
       this.role = { kind: 'leader', tracker, waiters: new AckWaiters(this.settings.maxPendingAcks), minInsync, proposing: false };
       if (tracker.updateHighWatermark(this.log.logEndOffset)) this.onHighWatermark();

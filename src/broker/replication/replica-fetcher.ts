@@ -89,6 +89,10 @@ export class ReplicaFetcher {
     this.running = true;
     try {
       while (!this.stopped && this.partitions.size > 0) {
+        // One macrotask turn per round: a leader that answers at once (errors, an in-memory link)
+        // must not turn this loop into a microtask spin that starves timers and I/O.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopped) break;
         const now = Date.now();
         const ready = [...this.partitions.values()].filter((f) => f.retryAt <= now && f.state !== 'fenced');
         const truncating = ready.filter((f) => f.state === 'truncating');
@@ -124,8 +128,13 @@ export class ReplicaFetcher {
     this.logger.debug({ err: reason, partitions: list.length }, 'replica fetch failed; backing off');
   }
 
+  /** Whether `f` is still what we follow; an entry left from an older epoch is dropped. */
   private current(f: Followed): boolean {
-    return this.partitions.get(tpKey(f.replica.topic, f.replica.partition)) === f && f.replica.leaderEpoch === f.epoch;
+    const key = tpKey(f.replica.topic, f.replica.partition);
+    if (this.partitions.get(key) !== f) return false;
+    if (f.replica.leaderEpoch === f.epoch && !f.replica.isLeader) return true;
+    this.partitions.delete(key);
+    return false;
   }
 
   private async truncate(list: Followed[]): Promise<void> {
