@@ -39,6 +39,7 @@ export const Errors = Object.freeze({
   NOT_COORDINATOR: spec(16, 'NOT_COORDINATOR', 421, true, 'This broker is not the coordinator of the group; find the coordinator again'),
   INVALID_TOPIC_EXCEPTION: spec(17, 'INVALID_TOPIC_EXCEPTION', 400, false, 'The topic name is invalid'),
   NOT_ENOUGH_REPLICAS: spec(19, 'NOT_ENOUGH_REPLICAS', 503, true, 'Fewer in-sync replicas than min.insync.replicas'),
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: spec(20, 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 503, true, 'The records were appended, but the in-sync replicas fell below min.insync.replicas before they were replicated'),
   ILLEGAL_GENERATION: spec(22, 'ILLEGAL_GENERATION', 409, false, 'The generation id is not the group\'s current generation: rejoin the group'),
   INCONSISTENT_GROUP_PROTOCOL: spec(23, 'INCONSISTENT_GROUP_PROTOCOL', 409, false, 'The member\'s protocol type or assignors do not match the group\'s'),
   INVALID_GROUP_ID: spec(24, 'INVALID_GROUP_ID', 400, false, 'The group id is invalid'),
@@ -58,9 +59,14 @@ export const Errors = Object.freeze({
   UNKNOWN_PRODUCER_ID: spec(59, 'UNKNOWN_PRODUCER_ID', 409, false, 'The broker holds no state for this producer id: it expired or was never seen; bump the epoch and restart sequences'),
   NON_EMPTY_GROUP: spec(68, 'NON_EMPTY_GROUP', 409, false, 'The group still has members'),
   GROUP_ID_NOT_FOUND: spec(69, 'GROUP_ID_NOT_FOUND', 404, false, 'The group does not exist'),
+  FENCED_LEADER_EPOCH: spec(74, 'FENCED_LEADER_EPOCH', 409, true, 'The leader epoch in the request is older than the replica\'s: refresh metadata'),
+  UNKNOWN_LEADER_EPOCH: spec(75, 'UNKNOWN_LEADER_EPOCH', 409, true, 'The leader epoch in the request is newer than the replica\'s: it has not learnt of the new leader yet; retry'),
   UNSUPPORTED_COMPRESSION_TYPE: spec(76, 'UNSUPPORTED_COMPRESSION_TYPE', 400, false, 'The compression codec is not supported'),
   MEMBER_ID_REQUIRED: spec(79, 'MEMBER_ID_REQUIRED', 409, true, 'Join again with the member id given in this answer'),
+  PREFERRED_LEADER_NOT_AVAILABLE: spec(80, 'PREFERRED_LEADER_NOT_AVAILABLE', 503, true, 'The preferred leader is not alive or not in sync'),
   FENCED_INSTANCE_ID: spec(82, 'FENCED_INSTANCE_ID', 409, false, 'Another member with the same groupInstanceId joined the group: this one is fenced'),
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: spec(83, 'ELIGIBLE_LEADERS_NOT_AVAILABLE', 503, true, 'No in-sync replica is alive to lead the partition (unclean.leader.election.enable is off)'),
+  ELECTION_NOT_NEEDED: spec(84, 'ELECTION_NOT_NEEDED', 409, false, 'The partition is already led by the replica the election would choose'),
   INVALID_RECORD: spec(87, 'INVALID_RECORD', 400, false, 'The record batch is invalid'),
   LOG_CLOSED: spec(1000, 'LOG_CLOSED', 503, true, 'The partition log is closed'),
   LOG_TRUNCATED: spec(1001, 'LOG_TRUNCATED', 503, true, 'The records were truncated away before they became durable'),
@@ -81,6 +87,9 @@ export const Errors = Object.freeze({
   NOT_GROUP_LEADER: spec(1020, 'NOT_GROUP_LEADER', 409, false, 'Only the group\'s leader may send assignments in SyncGroup'),
   INVALID_ASSIGNMENT: spec(1021, 'INVALID_ASSIGNMENT', 400, false, 'The assignment is malformed: a partition given twice, or a member that is not in the generation'),
   PARTITION_NOT_ASSIGNED: spec(1022, 'PARTITION_NOT_ASSIGNED', 409, false, 'The member commits an offset for a partition that is not assigned to it'),
+  // Replication: 1050-1059.
+  TOO_MANY_PENDING_ACKS: spec(1050, 'TOO_MANY_PENDING_ACKS', 503, true, 'Too many acks=all produces are waiting for replication on this partition; retry'),
+  NOT_IN_ISR: spec(1051, 'NOT_IN_ISR', 409, false, 'The change would put a replica that is not caught up, or not assigned, into the in-sync replica set'),
 });
 
 export type ErrorType = keyof typeof Errors;

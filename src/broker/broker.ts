@@ -37,6 +37,11 @@ import { ClusterAdmin } from './cluster-admin.js';
 import { ClusterView } from './cluster-view.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
 import type { OwnerWorkerData } from './owner-worker.js';
+import type { AlterIsrRequest, AlterIsrResponse } from '../protocol/index.js';
+import type { LeadershipTask } from './replication/worker-replication.js';
+import type { PartitionLeadership } from './replication/partition-replica.js';
+import type { ReplicationSettings } from './replication/replica-manager.js';
+import type { BrokerAddress } from './replication/tcp-leader-link.js';
 
 /**
  * __consumer_offsets: 100 MiB segments (Kafka's offsets.topic.segment.bytes), kept forever — a
@@ -254,7 +259,7 @@ export class Broker {
         return;
       }
       const sum = (pick: (s: PartitionStatus) => number) => result.value.reduce((n, s) => n + pick(s), 0);
-      figures.push({ worker, partitions: result.value.length, segments: sum((s) => s.segments), logBytes: sum((s) => s.size), flushes: sum((s) => s.flushes), flushSeconds: sum((s) => s.flushSeconds) });
+      figures.push({ worker, partitions: result.value.length, segments: sum((s) => s.segments), logBytes: sum((s) => s.size), flushes: sum((s) => s.flushes), flushSeconds: sum((s) => s.flushSeconds), underReplicated: result.value.filter((s) => s.replication?.underReplicated === true).length });
     });
     return figures;
   }
@@ -325,7 +330,43 @@ export class Broker {
       offsetsPartitions: this.offsetsPartitions,
       ...(this.cluster === null ? {} : { cluster: this.cluster.view }),
       logger: this.logger,
+      alterIsr: this.alterIsr ?? undefined,
     });
+  }
+
+  // --- replication glue (issue 8): what the cluster wiring calls --------------------------------
+
+  /** Set on the active controller's node: how AlterIsr (api 32) from partition leaders is applied. */
+  private alterIsr: ((request: AlterIsrRequest) => Promise<AlterIsrResponse>) | null = null;
+
+  setAlterIsrHandler(handler: ((request: AlterIsrRequest) => Promise<AlterIsrResponse>) | null): void {
+    this.alterIsr = handler;
+  }
+
+  /**
+   * Metadata says how these partitions (hosted on this node, already open) are led: each owner
+   * worker takes its share as a LeadershipTask (leader, follower, or stop). `brokers` are the
+   * binary-protocol addresses followers connect to; `controller` where ISR changes go. Returns
+   * each partition's outcome, in order.
+   */
+  async applyLeadership(partitions: PartitionLeadership[], brokers: Record<number, BrokerAddress>, controller: BrokerAddress | undefined, settings: Omit<ReplicationSettings, 'brokerId'> = {}): Promise<string[]> {
+    const bySlot = new Map<number, { index: number; m: PartitionLeadership }[]>();
+    partitions.forEach((m, index) => {
+      const slot = this.placement.owner(m.topic, m.partition);
+      if (slot === undefined) return;
+      const list = bySlot.get(slot) ?? [];
+      list.push({ index, m });
+      bySlot.set(slot, list);
+    });
+    const outcomes = partitions.map(() => 'unknown-partition');
+    await Promise.all(
+      [...bySlot].map(async ([slot, list]) => {
+        const task: LeadershipTask = { op: 'leadership', settings: { ...settings, brokerId: this.identity.nodeId }, brokers, controller, partitions: list.map((e) => e.m) };
+        const answers = await this.pool.run<string[]>(slot, task);
+        list.forEach((e, i) => (outcomes[e.index] = answers[i]));
+      }),
+    );
+    return outcomes;
   }
 
   /** Stops cleanly: no new connections, logs flushed and marked clean, threads stopped. */

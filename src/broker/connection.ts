@@ -37,6 +37,10 @@ import {
   type RequestHeaders,
   type RequestOf,
   type ResponseHeaders,
+  type AlterIsrRequest,
+  type AlterIsrResponse,
+  type EpochAnswer,
+  type ReplicaFetchedPartition,
 } from '../protocol/index.js';
 import { type Admin } from './admin.js';
 import { type ClusterView, type LeaderMiss } from './cluster-view.js';
@@ -69,6 +73,11 @@ export interface ConnectionContext {
   /** Set in a cluster: only partition leaders serve, others answer NOT_LEADER_OR_FOLLOWER. */
   cluster?: ClusterView;
   logger: Logger;
+  /**
+   * On the active controller: applies an AlterIsr from a partition leader (alter-isr through Raft).
+   * Absent elsewhere: AlterIsr is answered NOT_CONTROLLER.
+   */
+  alterIsr?: (request: AlterIsrRequest) => Promise<AlterIsrResponse>;
 }
 
 export class Connection {
@@ -223,6 +232,16 @@ export class Connection {
           for (const a of answers) for (const g of a.groups) byId.set(g.groupId, g);
           return { groups: request.header.groups.map((g) => byId.get(g)!) };
         });
+      case ApiKeys.ReplicaFetch:
+        return this.replicaFetch(request);
+      case ApiKeys.OffsetForLeaderEpoch:
+        return this.offsetForLeaderEpoch(request);
+      case ApiKeys.AlterIsr: {
+        const alter = this.ctx.alterIsr;
+        const refused: AlterIsrResponse = { topic: request.header.topic, partition: request.header.partition, errorCode: Errors.NOT_CONTROLLER.code, message: 'this node is not the active controller', isr: [] };
+        this.track(request, (alter === undefined ? Promise.resolve(refused) : alter(request.header)).then((h) => encodeResponse(id, ApiKeys.AlterIsr, h)));
+        return;
+      }
       case ApiKeys.ListGroups:
         return this.toCoordinator(request, ApiKeys.ListGroups, request.header, null, (answers) => {
           const failed = answers.find((a) => a.errorCode !== 0);
@@ -235,7 +254,7 @@ export class Connection {
   // --- produce ---------------------------------------------------------------------------------
 
   private produce(request: RequestOf<typeof ApiKeys.Produce>): Promise<void> | undefined {
-    const { topic, partition, acks } = request.header;
+    const { topic, partition, acks, timeoutMs } = request.header;
     const miss = this.ctx.cluster?.leaderCheck(topic, partition);
     if (miss !== undefined && miss !== null) {
       if (acks === 0) this.close();
@@ -248,7 +267,7 @@ export class Connection {
       return;
     }
     // Waiting for ring room (if the owner's ring is full) holds this frame and pauses the socket.
-    const { sent, answer } = this.ctx.router.request(slot, OwnerKind.Produce, { topic, partition, acks }, request.body, () => this.closed);
+    const { sent, answer } = this.ctx.router.request(slot, OwnerKind.Produce, { topic, partition, acks, timeoutMs }, request.body, () => this.closed);
     this.track(
       request,
       answer.then((meta) => {
@@ -380,10 +399,15 @@ export class Connection {
    * Writes the fetch response: the head, then each partition's bytes from the main thread's
    * mapping of its segment. The ranges are released when the last write completes.
    */
-  private async fetchResponse(correlationId: number, request: FetchRequest, results: FetchPartitionResult[]): Promise<null> {
+  private async fetchResponse(
+    correlationId: number,
+    request: { partitions: { topic: string; partition: number }[]; maxBytes: number },
+    results: FetchPartitionResult[],
+    apiKey: typeof ApiKeys.Fetch | typeof ApiKeys.ReplicaFetch = ApiKeys.Fetch,
+  ): Promise<null> {
     const byKey = new Map(results.map((r) => [`${r.topic}/${r.partition}`, r]));
     const ranges: AcquiredRange[] = [];
-    const partitions: FetchedPartition[] = [];
+    const partitions: (FetchedPartition | ReplicaFetchedPartition)[] = [];
     // Each owner keeps within maxBytes; together they may not. Slices past the request's maxBytes
     // are left out whole (the first always goes, as the soft limit promises), and the client
     // fetches them next time from the same offsets.
@@ -405,10 +429,11 @@ export class Connection {
         }
       }
       const leaderId = (r as { leaderId?: number }).leaderId;
-      partitions.push({ topic: p.topic, partition: p.partition, errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, ...(leaderId === undefined ? {} : { leaderId }), bytes });
+      const entry = { topic: p.topic, partition: p.partition, errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, ...(leaderId === undefined ? {} : { leaderId }), bytes };
+      partitions.push(apiKey === ApiKeys.ReplicaFetch ? { ...entry, logEndOffset: r.logEndOffset ?? -1 } : entry);
     }
     const total = ranges.reduce((sum, range) => sum + range.bytes.length, 0);
-    const head = encodeResponseHead(correlationId, ApiKeys.Fetch, 0, { partitions }, total);
+    const head = encodeResponseHead(correlationId, apiKey, 0, { partitions }, total);
     const release = () => {
       for (const range of ranges) range.release();
     };
@@ -422,6 +447,48 @@ export class Connection {
     if (ranges.length === 0) release();
     this.socket.uncork();
     return null;
+  }
+
+  // --- replication: a follower's requests, to the owners of the partitions ----------------------
+
+  /** As fetch(), with the follower's id and epochs; owners answer from replication/ (to the log end). */
+  private replicaFetch(request: RequestOf<typeof ApiKeys.ReplicaFetch>): Promise<void> {
+    const header = request.header;
+    const noData = (p: { topic: string; partition: number }, errorCode: number, message: string): FetchPartitionResult => ({ topic: p.topic, partition: p.partition, errorCode, message, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, file: null, position: 0, length: 0 });
+    return this.fanOut(
+      header.partitions,
+      OwnerKind.ReplicaFetch,
+      (group, owners) => ({ replicaId: header.replicaId, partitions: group, maxWaitMs: header.maxWaitMs, minBytes: Math.ceil(header.minBytes / owners), maxBytes: header.maxBytes }),
+      (p) => noData(p, Errors.NOT_LEADER_OR_FOLLOWER.code, `topic-partition ${p.topic}-${p.partition} is not hosted here`),
+      (p) => noData(p, Errors.LEADER_NOT_AVAILABLE.code, 'the owner is restarting; retry'),
+      (answer) => {
+        const result = answer as FetchResultMeta;
+        return result.errorCode === 0 ? result.partitions : [];
+      },
+      (answered) => answered.reduce((sum, r) => sum + r.length, 0) >= Math.max(1, header.minBytes) || answered.some((r) => r.errorCode !== 0),
+    ).then(({ answers }) => this.track(request, answers.then((results) => this.fetchResponse(request.correlationId, header, results, ApiKeys.ReplicaFetch))));
+  }
+
+  private offsetForLeaderEpoch(request: RequestOf<typeof ApiKeys.OffsetForLeaderEpoch>): Promise<void> {
+    const header = request.header;
+    const none = (p: { topic: string; partition: number }, errorCode: number): EpochAnswer => ({ topic: p.topic, partition: p.partition, errorCode, leaderEpoch: -1, endOffset: -1 });
+    return this.fanOut(
+      header.partitions,
+      OwnerKind.OffsetForLeaderEpoch,
+      (group) => ({ replicaId: header.replicaId, partitions: group }),
+      (p) => none(p, Errors.NOT_LEADER_OR_FOLLOWER.code),
+      (p) => none(p, Errors.LEADER_NOT_AVAILABLE.code),
+      (answer) => (answer as { partitions?: EpochAnswer[] }).partitions ?? [],
+    ).then(({ answers }) =>
+      this.track(
+        request,
+        answers.then((results) => {
+          const byKey = new Map(results.map((r) => [`${r.topic}/${r.partition}`, r]));
+          const partitions = header.partitions.map((p) => byKey.get(`${p.topic}/${p.partition}`) ?? none(p, Errors.UNKNOWN_SERVER_ERROR.code));
+          return encodeResponse(request.correlationId, ApiKeys.OffsetForLeaderEpoch, { partitions });
+        }),
+      ),
+    );
   }
 
   private listOffsets(request: RequestOf<typeof ApiKeys.ListOffsets>): Promise<void> {

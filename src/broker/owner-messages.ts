@@ -29,6 +29,10 @@ export enum OwnerKind {
    * is GroupRequestMeta (api key, validated header, client host), the answer GroupResultMeta.
    */
   Group = 5,
+  /** A follower's ReplicaFetch for partitions this owner hosts; meta ReplicaFetchMeta, answered like Fetch. */
+  ReplicaFetch = 6,
+  /** OffsetForLeaderEpoch for partitions this owner hosts; meta OffsetForLeaderEpochRequest. */
+  OffsetForLeaderEpoch = 7,
 }
 
 export const PREFIX_BYTES = 9;
@@ -36,7 +40,10 @@ export const PREFIX_BYTES = 9;
 export interface ProduceMeta {
   topic: string;
   partition: number;
-  acks: 0 | 1;
+  /** -1: all in-sync replicas (replicated partitions). */
+  acks: 0 | 1 | -1;
+  /** How long an acks=all produce may wait for replication. */
+  timeoutMs?: number;
 }
 
 export interface FetchPartitionMeta {
@@ -72,6 +79,15 @@ export interface ProduceResultMeta extends ErrorResult {
   logStartOffset: number;
 }
 
+/** A ReplicaFetch narrowed to one owner's partitions (ReplicaFetchRequest's fields). */
+export interface ReplicaFetchMeta {
+  replicaId: number;
+  partitions: { topic: string; partition: number; leaderEpoch: number; fetchOffset: number; maxBytes: number }[];
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+}
+
 export interface FetchPartitionResult extends ErrorResult {
   topic: string;
   partition: number;
@@ -81,6 +97,8 @@ export interface FetchPartitionResult extends ErrorResult {
   file: string | null;
   position: number;
   length: number;
+  /** ReplicaFetch answers: the leader's log end. */
+  logEndOffset?: number;
 }
 
 export interface FetchResultMeta extends ErrorResult {

@@ -29,6 +29,10 @@ import { PartitionHost, type DataWait, type PartitionSpec, type PartitionStatus 
 import { CoordinatorHost, type GroupRequestMeta } from './groups/coordinator-host.js';
 import { OFFSETS_TOPIC } from './groups/coordinator-partition.js';
 import type { CoordinatorSettings } from './groups/group-coordinator.js';
+import type { OffsetForLeaderEpochRequest } from '../protocol/index.js';
+import type { ReplicaFetchMeta } from './owner-messages.js';
+import { WorkerReplication, type LeadershipTask } from './replication/worker-replication.js';
+import { controllerLinkIsrChannel } from './replication/controller-isr-link.js';
 
 export type OwnerTask =
   | AttachTask
@@ -39,6 +43,8 @@ export type OwnerTask =
   /** Starts a log-cleaner pass on compacted partitions that need one; answers without waiting for it. */
   | { op: 'clean'; now?: number }
   | { op: 'shutdown' }
+  /** Replication (replication/worker-replication.ts): how metadata says these partitions are led. */
+  | LeadershipTask
   /** Ends this thread as a crash would (logs left unflushed): for fault tests and operators. */
   | { op: 'exit'; code: number };
 
@@ -53,6 +59,10 @@ const logger = createLogger({ thread: threadId }, data.logLevel);
 const host = new PartitionHost(logger);
 // Coordinates the groups of the __consumer_offsets partitions this worker owns.
 const groups = new CoordinatorHost(host, data.groups ?? { offsetsPartitions: 1, minSessionTimeoutMs: 6000, maxSessionTimeoutMs: 1_800_000, initialRebalanceDelayMs: 3000 }, logger);
+// Replicated partitions' roles, fetchers and the leader side of ReplicaFetch (created on the first
+// leadership task; a single-node broker never sends one and pays nothing).
+const replication = new WorkerReplication(host, controllerLinkIsrChannel(() => leadershipController, logger), logger);
+let leadershipController: LeadershipTask['controller'];
 let responses: RingProducer | null = null;
 const backlog: Uint8Array[][] = [];
 let draining = false;
@@ -72,17 +82,30 @@ export default async function handleTask(task: OwnerTask): Promise<unknown> {
     }
     case 'close':
       for (const { topic, partition } of task.partitions) {
+        replication.stop(topic, partition);
         if (topic === OFFSETS_TOPIC) groups.unload(partition);
         await host.close(topic, partition);
       }
       return null;
-    case 'stats':
-      return host.stats();
+    case 'stats': {
+      const stats = host.stats();
+      const replicas = replication.replicas;
+      if (replicas === null) return stats;
+      const byKey = new Map(replicas.status().map((r) => [`${r.topic}/${r.partition}`, r]));
+      return stats.map((s) => {
+        const r = byKey.get(`${s.topic}/${s.partition}`);
+        return r === undefined ? s : { ...s, replication: { role: r.role, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, highWatermark: r.highWatermark, underReplicated: r.underReplicated } };
+      });
+    }
     case 'retention':
       return host.retention(task.now);
     case 'clean':
       return host.startCleaning(task.now);
+    case 'leadership':
+      leadershipController = task.controller ?? leadershipController;
+      return replication.leadership(task);
     case 'shutdown':
+      replication.close();
       await host.closeAll();
       return null;
     case 'exit':
@@ -109,7 +132,7 @@ function onRequest(entry: Uint8Array): void {
       // produce() copies the body into the log before its first await, while the entry is valid.
       // acks=0 is answered too (internally): the main thread drops a success and closes the
       // client's connection on a failure, the one signal an acks=0 producer gets.
-      host.produce(meta.topic, meta.partition, message.body, meta.acks).then(
+      host.produce(meta.topic, meta.partition, message.body, meta.acks, meta.timeoutMs).then(
         (result) => respond(requestId, OwnerKind.Produce, { errorCode: 0, baseOffset: result?.baseOffset ?? -1, logStartOffset: result?.logStartOffset ?? -1 }),
         (error) => respond(requestId, OwnerKind.Produce, { ...errorResult(error), baseOffset: -1, logStartOffset: -1 }),
       );
@@ -138,6 +161,21 @@ function onRequest(entry: Uint8Array): void {
         (response) => respond(requestId, OwnerKind.Group, { errorCode: 0, response }),
         (error) => respond(requestId, OwnerKind.Group, errorResult(error)),
       );
+      return;
+    case OwnerKind.ReplicaFetch: {
+      const control: FetchInFlight = { ended: false, wait: null };
+      fetchesInFlight.set(requestId, control);
+      replication
+        .replicaFetch(message.meta as ReplicaFetchMeta, control)
+        .then(
+          (partitions) => respond(requestId, OwnerKind.ReplicaFetch, { errorCode: 0, partitions }),
+          (error) => respond(requestId, OwnerKind.ReplicaFetch, { ...errorResult(error), partitions: [] }),
+        )
+        .finally(() => fetchesInFlight.delete(requestId));
+      return;
+    }
+    case OwnerKind.OffsetForLeaderEpoch:
+      respond(requestId, OwnerKind.OffsetForLeaderEpoch, { errorCode: 0, partitions: replication.offsetForLeaderEpoch(message.meta as OffsetForLeaderEpochRequest) });
       return;
     case OwnerKind.EndWait:
       // Not answered: the fetch it names answers (now) instead, if it is still waiting.

@@ -14,6 +14,12 @@ export interface PartitionSpec {
   partition: number;
   dir: string;
   config: LogConfig;
+  /**
+   * A replicated partition (cluster): until its replica role is attached (applyLeadership), it
+   * refuses produce with NOT_LEADER_OR_FOLLOWER and shows consumers nothing, rather than append in
+   * a leader epoch nobody granted.
+   */
+  replicated?: boolean;
 }
 
 export interface PartitionStatus {
@@ -27,6 +33,8 @@ export interface PartitionStatus {
   /** fdatasync rounds so far and the seconds they took, summed. */
   flushes: number;
   flushSeconds: number;
+  /** Replicated partitions only (replication/replica-manager.ts). */
+  replication?: { role: 'leader' | 'follower'; leader: number; leaderEpoch: number; isr: readonly number[]; highWatermark: number; underReplicated: boolean };
 }
 
 export interface ProduceResult {
@@ -46,12 +54,42 @@ export interface FetchSlice {
   logStartOffset: number;
 }
 
-export type Acks = 0 | 1;
+/** 0: no answer; 1: the leader has it; -1 (all): every in-sync replica has it (replication/). */
+export type Acks = 0 | 1 | -1;
+
+/** Default wait of an acks=all produce for replication when the request names none. */
+const DEFAULT_PRODUCE_TIMEOUT_MS = 30_000;
+
+/**
+ * A replicated partition's role (replication/partition-replica.ts), consulted only for partitions
+ * that have one attached: a single-node partition keeps high watermark = log end at no cost.
+ */
+export interface ReplicaHooks {
+  /** What consumers may read up to. */
+  readonly highWatermark: number;
+  /** Before appending: throws NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, TOO_MANY_PENDING_ACKS. */
+  beforeAppend(acks: Acks): void;
+  /** After appending up to `end`: null, or what an acks=all produce must wait for. */
+  afterAppend(end: number, acks: Acks, timeoutMs: number): Promise<void> | null;
+}
+
+/** The stand-in role of a replicated partition before metadata gave it one. */
+const AWAITING_LEADERSHIP: ReplicaHooks = Object.freeze({
+  highWatermark: 0,
+  beforeAppend(): void {
+    throw new RillError(Errors.NOT_LEADER_OR_FOLLOWER, 'this replica has not been told its role yet; refresh metadata and retry');
+  },
+  afterAppend(): null {
+    return null;
+  },
+});
 
 interface Hosted {
   log: PartitionLog;
   /** Fetches waiting for an offset beyond the end: woken by the next append. */
   waiters: Set<() => void>;
+  /** Set for replicated partitions (attachReplica). */
+  replica: ReplicaHooks | null;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -88,7 +126,7 @@ export class PartitionHost {
     const existing = this.partitions.get(key(spec.topic, spec.partition));
     if (existing !== undefined) return status(spec.topic, spec.partition, existing.log);
     const log = await PartitionLog.open(spec.dir, { config: spec.config, logger: this.logger.child({ topic: spec.topic, partition: spec.partition }) });
-    this.partitions.set(key(spec.topic, spec.partition), { log, waiters: new Set() });
+    this.partitions.set(key(spec.topic, spec.partition), { log, waiters: new Set(), replica: spec.replicated === true ? AWAITING_LEADERSHIP : null });
     if (log.recovery.scannedBytes > 0 || log.recovery.truncated !== null) {
       this.logger.info({ topic: spec.topic, partition: spec.partition, recovery: log.recovery }, 'recovered partition');
     }
@@ -101,6 +139,22 @@ export class PartitionHost {
       throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `partition ${topic}-${partition} is not hosted here`, { topic, partition });
     }
     return hosted;
+  }
+
+  /** The log of a hosted partition (for the replication layer on this thread). */
+  logOf(topic: string, partition: number): PartitionLog {
+    return this.hosted(topic, partition).log;
+  }
+
+  /** Makes a partition replicated (its role decides produce and the high watermark), or not (null). */
+  attachReplica(topic: string, partition: number, replica: ReplicaHooks | null): void {
+    this.hosted(topic, partition).replica = replica;
+  }
+
+  /** Wakes the long polls on a partition (its high watermark moved). */
+  wakeWaiters(topic: string, partition: number): void {
+    const hosted = this.partitions.get(key(topic, partition));
+    if (hosted !== undefined) this.wake(hosted);
   }
 
   /** Closes a partition's log cleanly (flush, clean-shutdown checkpoint); unknown ones are ignored. */
@@ -126,13 +180,19 @@ export class PartitionHost {
    * written (null: there is no response to send); a failure still throws, so that the network
    * front can close the connection as Kafka does, the one signal an acks=0 producer gets.
    */
-  async produce(topic: string, partition: number, records: Uint8Array, acks: Acks): Promise<ProduceResult | null> {
+  async produce(topic: string, partition: number, records: Uint8Array, acks: Acks, timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS): Promise<ProduceResult | null> {
     const hosted = this.hosted(topic, partition);
     const log = hosted.log;
+    const replica = hosted.replica;
+    replica?.beforeAppend(acks);
     const result = log.write(records);
     this.wake(hosted);
+    const replicated = replica?.afterAppend(result.lastOffset + 1, acks, timeoutMs) ?? null;
     if (acks === 0) return null;
-    if (log.config.flushMode === 'sync') await log.waitForDurable(result.lastOffset + 1);
+    // Both waits at once, each with a handler attached, so neither rejection goes unhandled.
+    const waits: Promise<void>[] = replicated === null ? [] : [replicated];
+    if (log.config.flushMode === 'sync') waits.push(log.waitForDurable(result.lastOffset + 1));
+    if (waits.length > 0) await Promise.all(waits);
     return { baseOffset: result.baseOffset, lastOffset: result.lastOffset, logStartOffset: log.logStartOffset };
   }
 
@@ -148,14 +208,15 @@ export class PartitionHost {
    * ends at the high watermark, which on a single node is the log end.
    */
   fetch(topic: string, partition: number, offset: number, maxBytes: number): FetchSlice {
-    const log = this.hosted(topic, partition).log;
-    const result = log.read(offset, maxBytes);
+    const hosted = this.hosted(topic, partition);
+    const highWatermark = hosted.replica?.highWatermark;
+    const result = hosted.log.read(offset, maxBytes, { maxOffset: highWatermark });
     return {
       records: result.records,
       file: result.file,
       position: result.position,
       nextOffset: result.nextOffset,
-      highWatermark: result.logEndOffset,
+      highWatermark: highWatermark ?? result.logEndOffset,
       logStartOffset: result.logStartOffset,
     };
   }
@@ -175,7 +236,7 @@ export class PartitionHost {
    * times a second, so this avoids an AbortController (and the DOMException each abort() builds)
    * per wait. Throws UNKNOWN_TOPIC_OR_PARTITION for a partition not hosted here.
    */
-  waitForAny(partitions: readonly { topic: string; partition: number; offset: number }[], maxWaitMs: number): DataWait {
+  waitForAny(partitions: readonly { topic: string; partition: number; offset: number }[], maxWaitMs: number, { toLogEnd = false } = {}): DataWait {
     const watched = partitions.map((p) => this.hosted(p.topic, p.partition));
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
@@ -188,7 +249,9 @@ export class PartitionHost {
       for (const hosted of watched) hosted.waiters.delete(end);
       resolve();
     };
-    if (maxWaitMs <= 0 || watched.some((hosted, i) => partitions[i].offset < hosted.log.logEndOffset)) {
+    // Consumers wait for the high watermark to pass them; followers (toLogEnd) for the log end.
+    const visibleEnd = (hosted: Hosted) => (toLogEnd ? hosted.log.logEndOffset : (hosted.replica?.highWatermark ?? hosted.log.logEndOffset));
+    if (maxWaitMs <= 0 || watched.some((hosted, i) => partitions[i].offset < visibleEnd(hosted))) {
       end();
       return { done, end };
     }
@@ -201,7 +264,7 @@ export class PartitionHost {
   listOffset(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } {
     const log = this.hosted(topic, partition).log;
     if (timestamp === EARLIEST) return { offset: log.logStartOffset, timestamp: -1 };
-    if (timestamp === LATEST) return { offset: log.logEndOffset, timestamp: -1 };
+    if (timestamp === LATEST) return { offset: this.hosted(topic, partition).replica?.highWatermark ?? log.logEndOffset, timestamp: -1 };
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
       throw new RillError(Errors.INVALID_REQUEST, `timestamp must be -2 (earliest), -1 (latest) or a time in ms, got ${timestamp}`);
     }

@@ -142,7 +142,7 @@ function writePayload(buf: Buffer, pos: number, payload: Payload, length: number
 export class ProducerBatch {
   readonly topic: string;
   readonly partition: number;
-  readonly acks: 0 | 1;
+  readonly acks: 0 | 1 | -1;
   /** When the batch was opened (Date.now()), for lingerMs. */
   readonly createdAt: number;
   /** Creation order across the producer: retried batches go back into a partition's queue by it. */
@@ -170,7 +170,7 @@ export class ProducerBatch {
   /** flush() calls waiting for this batch to settle. */
   waiters: (() => void)[] | null = null;
 
-  constructor(topic: string, partition: number, acks: 0 | 1, buffer: Buffer, limit: number, createdAt: number, order: number) {
+  constructor(topic: string, partition: number, acks: 0 | 1 | -1, buffer: Buffer, limit: number, createdAt: number, order: number) {
     this.topic = topic;
     this.partition = partition;
     this.acks = acks;

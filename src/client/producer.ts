@@ -15,8 +15,9 @@
 // MESSAGE_TOO_LARGE without holding up the other messages; one the broker refuses (max.message.bytes)
 // fails alone, in a batch of its own, since a record larger than batchBytes always gets one.
 //
-// Delivery: a call resolves when all of its messages are acknowledged (acks 1) or written to the
-// socket (acks 0), and rejects with a RillError if any finally failed. Idempotent producers
+// Delivery: a call resolves when all of its messages are acknowledged (acks 1: by the leader;
+// acks -1: by every in-sync replica of a replicated partition) or written to the socket (acks 0),
+// and rejects with a RillError if any finally failed. Idempotent producers
 // (idempotent: true) get a producer id on connect and never duplicate or reorder a message through
 // retries, across broker restarts included (idempotence.ts).
 
@@ -47,12 +48,12 @@ export interface Message {
 export interface ProducerRecord {
   topic: string;
   messages: Message[];
-  acks?: 0 | 1;
+  acks?: 0 | 1 | -1;
 }
 
 export interface ProducerBatchRecord {
   topicMessages: { topic: string; messages: Message[] }[];
-  acks?: 0 | 1;
+  acks?: 0 | 1 | -1;
 }
 
 export interface PartitionerArgs {
@@ -69,7 +70,7 @@ export interface ProducerConfig {
   /** Exactly-once per partition through retries (producer id, epoch and sequences). Default false. */
   idempotent?: boolean;
   /** 1: a send resolves when the leader has the messages; 0: when they are written. Default 1. */
-  acks?: 0 | 1;
+  acks?: 0 | 1 | -1;
   /** How long a batch waits for more messages before it is sent. Default 5 ms. */
   lingerMs?: number;
   /** Batch size in bytes (a record larger than this gets a batch of its own). Default 16,384. */
@@ -110,7 +111,7 @@ class PendingSend {
   constructor(
     readonly result: SendResult,
     readonly topicMessages: readonly { topic: string; messages: readonly Message[] }[],
-    readonly acks: 0 | 1,
+    readonly acks: 0 | 1 | -1,
     readonly timestamp: number,
   ) {}
 }
@@ -123,7 +124,7 @@ export class Producer {
   private readonly logger: ClientLogger;
   private readonly retry: RetryPolicy;
   private readonly idempotent: boolean;
-  private readonly acks: 0 | 1;
+  private readonly acks: 0 | 1 | -1;
   private readonly maxBlockMs: number;
   private readonly partitioner: Partitioner | undefined;
   private readonly sticky = new StickyPartitioner();
@@ -149,7 +150,7 @@ export class Producer {
     this.maxBlockMs = config.maxBlockMs ?? 60_000;
     const requestTimeoutMs = config.requestTimeoutMs ?? defaults.requestTimeoutMs;
     let maxInFlight = config.maxInFlightRequests ?? 5;
-    invalidUnless(this.acks === 0 || this.acks === 1, `acks must be 0 or 1, got ${String(this.acks)}`);
+    invalidUnless(this.acks === 0 || this.acks === 1 || this.acks === -1, `acks must be 0, 1 or -1 (all), got ${String(this.acks)}`);
     invalidUnless(!(this.idempotent && this.acks === 0), 'an idempotent producer needs acks 1: it must hear which batches were written');
     invalidUnless(Number.isFinite(lingerMs) && lingerMs >= 0, `lingerMs must be >= 0, got ${lingerMs}`);
     invalidUnless(Number.isSafeInteger(batchBytes) && batchBytes >= BATCH_OVERHEAD + 8, `batchBytes must be an integer >= ${BATCH_OVERHEAD + 8}, got ${batchBytes}`);
@@ -209,7 +210,7 @@ export class Producer {
     if (this.fatal !== null) return Promise.reject(this.fatal);
     if (!this.connected) return Promise.reject(new RillDisconnectedError('the producer is not connected: call producer.connect() first'));
     const acks = batch.acks ?? this.acks;
-    if (acks !== 0 && acks !== 1) return Promise.reject(new RillError(Errors.INVALID_REQUEST, `acks must be 0 or 1, got ${String(acks)}`));
+    if (acks !== 0 && acks !== 1 && acks !== -1) return Promise.reject(new RillError(Errors.INVALID_REQUEST, `acks must be 0, 1 or -1 (all), got ${String(acks)}`));
     if (acks === 0 && this.idempotent) return Promise.reject(new RillError(Errors.INVALID_REQUEST, 'an idempotent producer cannot send with acks 0'));
     let unknown: string[] | null = null;
     for (const { topic, messages } of batch.topicMessages) {
@@ -300,7 +301,7 @@ export class Producer {
     return true;
   }
 
-  private append(result: SendResult, topic: string, info: TopicInfo, message: Message, acks: 0 | 1, now: number): Appended {
+  private append(result: SendResult, topic: string, info: TopicInfo, message: Message, acks: 0 | 1 | -1, now: number): Appended {
     const key: Payload = message.key;
     const value: Payload = message.value;
     const headers = message.headers as Record<string, Payload> | undefined;

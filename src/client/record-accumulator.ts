@@ -111,7 +111,7 @@ export class RecordAccumulator {
    */
   tryAppend(
     queue: PartitionQueue,
-    acks: 0 | 1,
+    acks: 0 | 1 | -1,
     owner: BatchSegmentOwner,
     timestamp: number,
     key: Payload,
@@ -134,7 +134,7 @@ export class RecordAccumulator {
    * `firstRecordBytes` (header included), at most `limit` bytes otherwise. False, changing nothing,
    * when bufferMemory is used up.
    */
-  openBatch(queue: PartitionQueue, acks: 0 | 1, firstRecordBytes: number, limit: number): boolean {
+  openBatch(queue: PartitionQueue, acks: 0 | 1 | -1, firstRecordBytes: number, limit: number): boolean {
     const capacity = Math.max(Math.min(this.batchBytes, limit), firstRecordBytes);
     const buffer = this.pool.tryAllocate(capacity);
     if (buffer === null) return false;

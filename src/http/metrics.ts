@@ -20,6 +20,8 @@ export interface WorkerFigures {
   logBytes: number;
   flushes: number;
   flushSeconds: number;
+  /** Partitions the worker leads whose ISR is smaller than their replica set (replication). */
+  underReplicated?: number;
 }
 
 export interface MetricsSources {
@@ -54,6 +56,7 @@ export class BrokerMetrics {
   private readonly logBytes: Gauge<'worker'>;
   private readonly flushes: Counter<'worker'>;
   private readonly flushSeconds: Counter<'worker'>;
+  private readonly underReplicated: Gauge<'worker'>;
 
   constructor(sources: MetricsSources) {
     this.sources = sources;
@@ -95,6 +98,7 @@ export class BrokerMetrics {
     this.segments = new Gauge({ name: 'rill_open_segments', help: 'Segments of the worker\'s open partitions', labelNames: ['worker'], registers });
     this.logBytes = new Gauge({ name: 'rill_log_bytes', help: 'Bytes held by the worker\'s partition logs', labelNames: ['worker'], registers });
     this.flushes = new Counter({ name: 'rill_log_flushes_total', help: 'fdatasync rounds of the worker\'s logs', labelNames: ['worker'], registers });
+    this.underReplicated = new Gauge({ name: 'rill_under_replicated_partitions', help: 'Partitions led by the worker whose in-sync replica set is smaller than their replica set', labelNames: ['worker'], registers });
     this.flushSeconds = new Counter({ name: 'rill_log_flush_seconds_total', help: 'Seconds spent in fdatasync rounds; rate over rill_log_flushes_total is the mean flush latency', labelNames: ['worker'], registers });
   }
 
@@ -129,7 +133,7 @@ export class BrokerMetrics {
   /** The exposition text, with the owners' figures fetched for this scrape. */
   async render(): Promise<{ text: string; contentType: string }> {
     const workers = await this.sources.workers();
-    for (const metric of [this.partitions, this.segments, this.logBytes]) metric.reset();
+    for (const metric of [this.partitions, this.segments, this.logBytes, this.underReplicated]) metric.reset();
     this.flushes.reset();
     this.flushSeconds.reset();
     for (const w of workers) {
@@ -137,6 +141,7 @@ export class BrokerMetrics {
       this.partitions.set(worker, w.partitions);
       this.segments.set(worker, w.segments);
       this.logBytes.set(worker, w.logBytes);
+      this.underReplicated.set(worker, w.underReplicated ?? 0);
       this.flushes.inc(worker, w.flushes);
       this.flushSeconds.inc(worker, w.flushSeconds);
     }

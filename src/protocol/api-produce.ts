@@ -19,8 +19,12 @@ export interface ProduceRequest {
   /** Not an internal ("__") topic. */
   topic: string;
   partition: number;
-  /** 0: no response; 1: respond when the leader has appended. */
-  acks: 0 | 1;
+  /**
+   * 0: no response; 1: respond when the leader has appended; -1 (all): respond when every in-sync
+   * replica has it (the high watermark passed it), or NOT_ENOUGH_REPLICAS(_AFTER_APPEND) /
+   * REQUEST_TIMED_OUT (after timeoutMs). On a partition without replication, -1 is answered as 1.
+   */
+  acks: 0 | 1 | -1;
   /** How long the broker may take before answering REQUEST_TIMED_OUT. */
   timeoutMs: number;
 }
@@ -44,7 +48,7 @@ export interface ProduceResponse {
 export const produceRequest: Field<ProduceRequest> = struct<ProduceRequest>({
   topic: userTopic,
   partition,
-  acks: oneOf([0, 1] as const),
+  acks: oneOf([0, 1, -1] as const),
   timeoutMs,
 });
 

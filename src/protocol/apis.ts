@@ -57,6 +57,12 @@ import type { ClusterStatusRequest, ClusterStatusResponse } from './api-cluster-
 import { clusterStatusRequest, clusterStatusResponse } from './api-cluster-status.js';
 import type { RebalanceRequest, RebalanceResponse } from './api-rebalance.js';
 import { rebalanceRequest, rebalanceResponse } from './api-rebalance.js';
+import type { ReplicaFetchRequest, ReplicaFetchResponse } from './api-replica-fetch.js';
+import { checkReplicaFetchResponseBody, replicaFetchRequest, replicaFetchResponse } from './api-replica-fetch.js';
+import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
+import { offsetForLeaderEpochRequest, offsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
+import type { AlterIsrRequest, AlterIsrResponse } from './api-alter-isr.js';
+import { alterIsrRequest, alterIsrResponse } from './api-alter-isr.js';
 import { Errors } from '../errors.js';
 import { isProtocolError, protocolError, type ProtocolError } from './protocol-error.js';
 import { Violation, type Field } from './schema.js';
@@ -85,6 +91,10 @@ export const ApiKeys = Object.freeze({
   // 20-29: the cluster (issue 7).
   ClusterStatus: 20,
   Rebalance: 21,
+  // Between brokers (replication, issue 8): keys 30-39.
+  ReplicaFetch: 30,
+  OffsetForLeaderEpoch: 31,
+  AlterIsr: 32,
 } as const);
 
 export type ApiKey = (typeof ApiKeys)[keyof typeof ApiKeys];
@@ -113,6 +123,9 @@ export interface RequestHeaders {
   [ApiKeys.DeleteGroups]: DeleteGroupsRequest;
   [ApiKeys.ClusterStatus]: ClusterStatusRequest;
   [ApiKeys.Rebalance]: RebalanceRequest;
+  [ApiKeys.ReplicaFetch]: ReplicaFetchRequest;
+  [ApiKeys.OffsetForLeaderEpoch]: OffsetForLeaderEpochRequest;
+  [ApiKeys.AlterIsr]: AlterIsrRequest;
 }
 
 /** The response header type of each api (when the frame's errorCode is NONE). */
@@ -139,6 +152,9 @@ export interface ResponseHeaders {
   [ApiKeys.DeleteGroups]: DeleteGroupsResponse;
   [ApiKeys.ClusterStatus]: ClusterStatusResponse;
   [ApiKeys.Rebalance]: RebalanceResponse;
+  [ApiKeys.ReplicaFetch]: ReplicaFetchResponse;
+  [ApiKeys.OffsetForLeaderEpoch]: OffsetForLeaderEpochResponse;
+  [ApiKeys.AlterIsr]: AlterIsrResponse;
 }
 
 /** What a body holds: nothing (it must be empty), or a record set (RecordBatch v2 batches). */
@@ -212,6 +228,13 @@ export const API_TABLE: { readonly [K in ApiKey]: ApiSpec<K> } = Object.freeze({
   [ApiKeys.DeleteGroups]: api(ApiKeys.DeleteGroups, 'DeleteGroups', [{ request: deleteGroupsRequest, response: deleteGroupsResponse, ...NO_BODIES }]),
   [ApiKeys.ClusterStatus]: api(ApiKeys.ClusterStatus, 'ClusterStatus', [{ request: clusterStatusRequest, response: clusterStatusResponse, ...NO_BODIES }]),
   [ApiKeys.Rebalance]: api(ApiKeys.Rebalance, 'Rebalance', [{ request: rebalanceRequest, response: rebalanceResponse, ...NO_BODIES }]),
+  [ApiKeys.ReplicaFetch]: api(ApiKeys.ReplicaFetch, 'ReplicaFetch', [
+    { request: replicaFetchRequest, response: replicaFetchResponse, requestBody: 'none', responseBody: 'records', checkResponseBody: checkReplicaFetchResponseBody },
+  ]),
+  [ApiKeys.OffsetForLeaderEpoch]: api(ApiKeys.OffsetForLeaderEpoch, 'OffsetForLeaderEpoch', [
+    { request: offsetForLeaderEpochRequest, response: offsetForLeaderEpochResponse, ...NO_BODIES },
+  ]),
+  [ApiKeys.AlterIsr]: api(ApiKeys.AlterIsr, 'AlterIsr', [{ request: alterIsrRequest, response: alterIsrResponse, ...NO_BODIES }]),
 });
 
 const byKey: readonly (ApiSpec | undefined)[] = (() => {

@@ -73,3 +73,6 @@ export type { DescribedGroup, DescribedMember, DescribeGroupsRequest, DescribeGr
 export type { DeletedGroup, DeleteGroupsRequest, DeleteGroupsResponse } from './api-delete-groups.js';
 export type { ClusterBrokerStatus, ClusterMemberStatus, ClusterPartitionStatus, ClusterStatusRequest, ClusterStatusResponse } from './api-cluster-status.js';
 export type { PartitionMove, RebalanceRequest, RebalanceResponse } from './api-rebalance.js';
+export type { ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchedPartition, ReplicaFetchResponse } from './api-replica-fetch.js';
+export type { EpochAnswer, EpochQuery, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
+export type { AlterIsrRequest, AlterIsrResponse } from './api-alter-isr.js';

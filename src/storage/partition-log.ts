@@ -32,8 +32,13 @@ import { compacts, deletesByRetention, resolveLogConfig, type LogConfig } from '
 import { cleanLog, type CleanableLog, type CleanResult, type CleanSkip } from './log-cleaner.js';
 import { Segment, type SegmentSettings } from './segment.js';
 import { batchProducer, ProducerStateTable, type BatchProducer } from './producer-state.js';
-import { deleteSnapshots, listSnapshots, readSnapshot, SNAPSHOTS_KEPT, writeSnapshot } from './producer-snapshot.js';
+import { loadProducerState, snapshotProducers } from './producer-state-loader.js';
+import { loadLeaderEpochs } from './leader-epoch-loader.js';
+import type { LogScan } from './log-scan.js';
 import { batchBaseOffset, batchLastOffset, batchSize } from './batch-layout.js';
+import type { EpochEndOffset, LeaderEpochCache } from './leader-epoch-cache.js';
+import type { EpochEntry } from './leader-epoch-checkpoint.js';
+import { checkReplicatedRecordSet } from './replicated-batches.js';
 import { join } from 'node:path';
 
 export interface PartitionLogOptions {
@@ -43,7 +48,7 @@ export interface PartitionLogOptions {
   logger?: Logger;
   /** Milliseconds since the epoch; for segment.ms and retention.ms. */
   clock?: () => number;
-  /** Leader epoch stamped into appended batches. */
+  /** Leader epoch stamped into appended batches (see becomeLeader()). */
   leaderEpoch?: number;
 }
 
@@ -106,6 +111,8 @@ export class PartitionLog {
   private readonly producers = new ProducerStateTable();
   /** A compaction pass in progress (log-cleaner.ts): at most one at a time. */
   private cleaning: Promise<CleanResult | CleanSkip> | null = null;
+  /** Which epoch starts where (leader-epoch-cache.ts); loaded in the constructor. */
+  private epochs!: LeaderEpochCache;
 
   private constructor(dir: string, config: LogConfig, options: PartitionLogOptions, checkpoint: CheckpointFile) {
     this.dir = dir;
@@ -135,6 +142,7 @@ export class PartitionLog {
       { config, checkpoint, io: this.settings.io, clock: this.clock, logger: this.logger, durableEnd, unsynced },
     );
     this.loadProducerState();
+    this.epochs = loadLeaderEpochs(this.scan());
   }
 
   /** Opens the log in `dir` (created if missing), recovering it if it was not closed cleanly. */
@@ -270,6 +278,8 @@ export class PartitionLog {
       throw storageError(error, `appending to ${active.paths.log}`);
     }
     const baseOffset = this.next;
+    // The epoch is recorded before its first batch is written, so the checkpoint is never behind.
+    if (this.leaderEpoch > this.epochs.latestEpoch) this.assignEpoch(this.leaderEpoch, baseOffset);
     this.next = active.append(records, baseOffset, this.leaderEpoch, now);
     this.flusher.afterWrite(now);
     if (producerBatches !== null) this.recordProducers(records, producerBatches, baseOffset, now);
@@ -287,6 +297,84 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * A follower's append: whole batches fetched from the leader, written as they are (offsets and
+   * leader epochs preserved, see replicated-batches.ts). Producer state follows the batches, so a
+   * follower that becomes leader answers an idempotent producer's retry as the old leader would.
+   * Durability as write(): call waitForDurable() or append semantics around it as needed.
+   */
+  writeReplicated(records: Uint8Array): AppendResult {
+    this.assertWritable();
+    if (records.length > this.config.segmentBytes) {
+      throw new RillError(Errors.MESSAGE_TOO_LARGE, `replicated record set of ${records.length} bytes exceeds segment.bytes (${this.config.segmentBytes})`);
+    }
+    const checked = checkReplicatedRecordSet(records, this.next, this.epochs.latestEpoch, this.config.maxMessageBytes);
+    const baseOffset = this.next;
+    const now = this.clock();
+    for (const run of checked.runs) {
+      const bytes = records.subarray(run.start, run.end);
+      this.maybeRoll(bytes.length, run.nextOffset - run.baseOffset, now);
+      const active = this.active;
+      try {
+        active.reserve(bytes.length, run.batches);
+      } catch (error) {
+        throw storageError(error, `appending to ${active.paths.log}`);
+      }
+      if (run.epoch > this.epochs.latestEpoch) this.assignEpoch(run.epoch, run.baseOffset);
+      this.next = active.append(bytes, run.baseOffset, run.epoch, now);
+      this.flusher.afterWrite(now);
+      for (let pos = 0; pos < bytes.length; pos += batchSize(bytes, pos)) {
+        const producer = batchProducer(bytes, pos);
+        if (producer !== null) this.producers.record(producer, batchBaseOffset(bytes, pos), batchLastOffset(bytes, pos), now);
+      }
+    }
+    return { baseOffset, lastOffset: this.next - 1, recordCount: checked.recordCount, maxTimestamp: checked.maxTimestamp };
+  }
+
+  // --- leader epochs ------------------------------------------------------------------------------
+
+  /**
+   * This replica leads from now on in `epoch` (above any it has seen): the epoch starts at the log
+   * end, recorded durably before anything is appended in it, and producer state is rebuilt from
+   * the log so that idempotent retries across a failover neither duplicate nor reorder.
+   */
+  becomeLeader(epoch: number): void {
+    this.assertWritable();
+    if (!Number.isSafeInteger(epoch) || epoch < this.epochs.latestEpoch) {
+      throw new RillError(Errors.FENCED_LEADER_EPOCH, `leader epoch ${epoch} is below ${this.epochs.latestEpoch} already in ${this.dir}`);
+    }
+    this.leaderEpoch = epoch;
+    if (epoch > this.epochs.latestEpoch) this.assignEpoch(epoch, this.next);
+    this.loadProducerState();
+  }
+
+  /** The latest leader epoch the log holds records of (or began), -1 if none. */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  /** Start offset of the latest epoch (-1 if none). */
+  get latestEpochStartOffset(): number {
+    return this.epochs.latestStartOffset;
+  }
+
+  /** Where `epoch` ends in this log (OffsetsForLeaderEpoch semantics, see leader-epoch-cache.ts). */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(epoch, this.next);
+  }
+
+  epochEntries(): EpochEntry[] {
+    return this.epochs.list();
+  }
+
+  private assignEpoch(epoch: number, startOffset: number): void {
+    try {
+      this.epochs.assign(epoch, startOffset);
+    } catch (error) {
+      throw storageError(error, `writing the leader-epoch checkpoint of ${this.dir}`);
+    }
+  }
+
   // --- producer state ---------------------------------------------------------------------------
 
   /** The state of an idempotent producer on this partition (for tests and stats). */
@@ -301,63 +389,18 @@ export class PartitionLog {
     return this.producers.size;
   }
 
-  /**
-   * Restores producer state from the newest usable snapshot at or below the log end, then reads
-   * the batch headers after it. Snapshots above the log end describe batches that are gone.
-   */
+  /** Producer state from snapshots and the log (producer-state-loader.ts). */
   private loadProducerState(): void {
-    const end = this.next;
-    const start = this.logStartOffset;
-    let from = start;
-    this.producers.clear();
-    try {
-      deleteSnapshots(this.dir, (offset) => offset > end);
-      for (const offset of listSnapshots(this.dir).reverse()) {
-        const problem = readSnapshot(this.dir, offset, this.producers);
-        if (problem === null) {
-          from = Math.max(offset, start);
-          break;
-        }
-        this.logger.warn({ dir: this.dir, offset, problem }, 'unusable producer snapshot; deleting it');
-        deleteSnapshots(this.dir, (o) => o === offset);
-        this.producers.clear();
-      }
-    } catch (error) {
-      throw storageError(error, `loading producer state in ${this.dir}`);
-    }
-    const now = this.clock();
-    this.producers.expire(now, this.config.producerIdExpirationMs, start);
-    let scanned = 0;
-    for (let offset = from; offset < end; ) {
-      const { records, nextOffset } = this.read(offset, 4 * 1024 * 1024);
-      if (records.length === 0) break;
-      for (let pos = 0; pos < records.length; ) {
-        const size = batchSize(records, pos);
-        if (batchLastOffset(records, pos) >= from) {
-          const producer = batchProducer(records, pos);
-          if (producer !== null) this.producers.record(producer, batchBaseOffset(records, pos), batchLastOffset(records, pos), now);
-          scanned++;
-        }
-        pos += size;
-      }
-      offset = nextOffset;
-    }
-    if (scanned > 0 || this.producers.size > 0) {
-      this.logger.info({ dir: this.dir, from, batches: scanned, producers: this.producers.size }, 'restored producer state');
-    }
+    loadProducerState(this.scan(), this.producers, this.clock(), this.config.producerIdExpirationMs);
   }
 
-  /** Writes a producer snapshot at the log end and keeps only the newest few. Never throws. */
   private snapshotProducers(): void {
-    try {
-      writeSnapshot(this.dir, this.next, this.producers);
-      const offsets = listSnapshots(this.dir);
-      const keepFrom = offsets[Math.max(0, offsets.length - SNAPSHOTS_KEPT)];
-      deleteSnapshots(this.dir, (offset) => offset < keepFrom);
-    } catch (error) {
-      // Only a cost: the next open rebuilds from an older snapshot or the log itself.
-      this.logger.warn({ dir: this.dir, err: error }, 'could not write producer snapshot');
-    }
+    snapshotProducers({ dir: this.dir, logger: this.logger }, this.next, this.producers);
+  }
+
+  /** This log as the state loaders read it. */
+  private scan(): LogScan {
+    return { dir: this.dir, logStartOffset: this.logStartOffset, logEndOffset: this.next, logger: this.logger, read: (offset, maxBytes) => this.read(offset, maxBytes) };
   }
 
   /** write(), then wait as flush.mode says (see the durability contract at the top). */
@@ -510,6 +553,7 @@ export class PartitionLog {
     if (deletedSegments > 0) {
       this.flusher.forget();
       syncDirectory(this.dir);
+      this.epochs.truncateFromStart(this.logStartOffset);
     }
     this.producers.expire(now, this.config.producerIdExpirationMs, this.logStartOffset);
     return { deletedSegments, deletedBytes };
@@ -562,10 +606,19 @@ export class PartitionLog {
    * `offset`. Appends still waiting for durability beyond the new end fail with LOG_TRUNCATED.
    */
   truncateTo(offset: number): number {
+    return this.cut(offset, false);
+  }
+
+  /** Empties the log and restarts it at `offset` (a follower whose leader's log start passed it). */
+  truncateFullyAndStartAt(offset: number): number {
+    return this.cut(offset, true);
+  }
+
+  private cut(offset: number, fully: boolean): number {
     this.assertWritable();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RillError(Errors.INVALID_REQUEST, `cannot truncate to ${offset}`);
-    if (offset >= this.next) return this.next;
-    if (offset <= this.logStartOffset) {
+    if (offset >= this.next && !fully) return this.next;
+    if (fully || offset <= this.logStartOffset) {
       for (const segment of this.segments.splice(0)) deleteSegmentFiles(segment);
       this.segments.push(Segment.active(this.settings, this.dir, offset, { size: 0, nextOffset: offset, offsetIndexEntries: 0, timeIndexEntries: 0, maxTimestamp: -Infinity }));
       this.next = offset;
@@ -580,6 +633,9 @@ export class PartitionLog {
     this.active.syncNow();
     this.checkpoint.write(this.active.checkpointState(false));
     this.flusher.truncated(this.next);
+    // After the log: a crash in between leaves entries past the end, which opening drops.
+    if (this.segments.length === 1 && this.active.isEmpty) this.epochs.clear();
+    else this.epochs.truncateFromEnd(this.next);
     this.loadProducerState();
     this.logger.info({ dir: this.dir, logEndOffset: this.next }, 'truncated log');
     return this.next;

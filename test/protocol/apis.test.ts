@@ -46,6 +46,9 @@ describe('the API table', () => {
       DeleteGroups: 19,
       ClusterStatus: 20,
       Rebalance: 21,
+      ReplicaFetch: 30,
+      OffsetForLeaderEpoch: 31,
+      AlterIsr: 32,
     });
   });
 
@@ -64,10 +67,10 @@ describe('the API table', () => {
     expect(apiName(99)).toBe('api 99');
   });
 
-  it('carries a record set only in Produce requests and Fetch responses', () => {
+  it('carries a record set only in Produce requests and Fetch / ReplicaFetch responses', () => {
     const bodies = Object.values(API_TABLE).map((s) => [s.name, s.versions[0]?.requestBody, s.versions[0]?.responseBody]);
     expect(bodies.filter(([, req]) => req === 'records').map(([n]) => n)).toEqual(['Produce']);
-    expect(bodies.filter(([, , res]) => res === 'records').map(([n]) => n)).toEqual(['Fetch']);
+    expect(bodies.filter(([, , res]) => res === 'records').map(([n]) => n)).toEqual(['Fetch', 'ReplicaFetch']);
   });
 
   it('lists its versions for Hello', () => {
@@ -155,7 +158,7 @@ describe('request validators reject bad fields with a message naming the field',
     ['Produce with partition -1', ApiKeys.Produce, { ...produce, partition: -1 }, INVALID, "'partition' must be a non-negative int32, got -1"],
     ['Produce with partition 2^31', ApiKeys.Produce, { ...produce, partition: 2 ** 31 }, INVALID, "'partition' must be a non-negative int32, got 2147483648"],
     ['Produce with partition nil', ApiKeys.Produce, { ...produce, partition: null }, INVALID, "'partition' must be a non-negative int32, got nil"],
-    ['Produce with acks -1', ApiKeys.Produce, { ...produce, acks: -1 }, INVALID, "'acks' must be 0 or 1, got -1"],
+    ['Produce with acks 2', ApiKeys.Produce, { ...produce, acks: 2 }, INVALID, "'acks' must be 0 or 1 or -1, got 2"],
     ['Produce with a topic list', ApiKeys.Produce, { ...produce, topic: ['a'] }, INVALID, "'topic' must be a topic name (a string), got an array"],
     ['Produce to an internal topic', ApiKeys.Produce, { ...produce, topic: '__consumer_offsets' }, TOPIC, "'topic' must not start with \"__\""],
     ['Produce with a space in the topic', ApiKeys.Produce, { ...produce, topic: 'my topic' }, TOPIC, "'topic' may contain only ASCII letters, digits, \".\", \"_\" and \"-\", got \"my topic\""],

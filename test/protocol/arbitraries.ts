@@ -78,7 +78,7 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
   [ApiKeys.Produce]: fc.record({
     topic: userTopic,
     partition,
-    acks: fc.constantFrom(0 as const, 1 as const),
+    acks: fc.constantFrom(0 as const, 1 as const, -1 as const),
     timeoutMs: int32nn,
   }),
   [ApiKeys.Fetch]: fc.record({
@@ -134,6 +134,18 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
   [ApiKeys.DeleteGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
   [ApiKeys.ClusterStatus]: fc.constant({}),
   [ApiKeys.Rebalance]: fc.record({ dryRun: fc.boolean() }, { requiredKeys: [] }),
+  [ApiKeys.ReplicaFetch]: fc.record({
+    replicaId: int32nn,
+    partitions: uniqueBy(fc.record({ topic: anyTopic, partition, leaderEpoch: int32nn, fetchOffset: offset, maxBytes: int32pos }), tpKey),
+    maxWaitMs: int32nn,
+    minBytes: int32nn,
+    maxBytes: int32pos,
+  }),
+  [ApiKeys.OffsetForLeaderEpoch]: fc.record({
+    replicaId: nodeIdOrNone,
+    partitions: uniqueBy(fc.record({ topic: anyTopic, partition, currentLeaderEpoch: int32nn, leaderEpoch: fc.integer({ min: -1, max: INT32_MAX }) }), tpKey),
+  }),
+  [ApiKeys.AlterIsr]: fc.record({ topic: anyTopic, partition, leader: int32nn, leaderEpoch: int32nn, isr: fc.array(int32nn, { minLength: 1, maxLength: 5 }) }),
 };
 
 export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> } = {
@@ -368,6 +380,16 @@ export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> 
     { errorCode, message: text, moves: fc.array(fc.record({ topic: userTopic, partition, from: nodeIdOrNone, to: nodeIdOrNone }), { maxLength: 4 }), skipped: int32nn },
     { requiredKeys: ['errorCode', 'moves', 'skipped'] },
   ),
+  [ApiKeys.ReplicaFetch]: fc.record({
+    partitions: fc.array(
+      fc.record({ topic: anyTopic, partition, errorCode, highWatermark: offsetOrNone, logStartOffset: offsetOrNone, logEndOffset: offsetOrNone, bytes: fc.integer({ min: 0, max: 64 }) }),
+      { maxLength: 4 },
+    ),
+  }),
+  [ApiKeys.OffsetForLeaderEpoch]: fc.record({
+    partitions: fc.array(fc.record({ topic: anyTopic, partition, errorCode, leaderEpoch: fc.integer({ min: -1, max: INT32_MAX }), endOffset: offsetOrNone }), { maxLength: 4 }),
+  }),
+  [ApiKeys.AlterIsr]: fc.record({ topic: anyTopic, partition, errorCode, message: text, isr: fc.array(int32nn, { maxLength: 5 }) }, { requiredKeys: ['topic', 'partition', 'errorCode', 'isr'] }),
 };
 
 export const ALL_API_KEYS = Object.values(ApiKeys) as ApiKey[];
@@ -379,7 +401,7 @@ export function requestBody(apiKey: ApiKey): fc.Arbitrary<Uint8Array | undefined
 
 /** A response body matching the header: for Fetch, exactly the partitions' byte counts. */
 export function responseBodyFor<K extends ApiKey>(apiKey: K, header: ResponseHeaders[K]): Uint8Array | undefined {
-  if (apiKey !== ApiKeys.Fetch) return undefined;
+  if (apiKey !== ApiKeys.Fetch && apiKey !== ApiKeys.ReplicaFetch) return undefined;
   const fetch = header as ResponseHeaders[typeof ApiKeys.Fetch];
   const total = fetch.partitions.reduce((sum, p) => sum + p.bytes, 0);
   const body = new Uint8Array(total);

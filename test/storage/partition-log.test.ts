@@ -186,6 +186,7 @@ describe('segments and indexes', () => {
       '00000000000000000006.snapshot', // producer state as of the roll (producer-snapshot.ts)
       '00000000000000000006.timeindex',
       'checkpoint',
+      'leader-epoch-checkpoint', // epoch -> start offset (leader-epoch-checkpoint.ts)
     ]);
     await log.close();
   });

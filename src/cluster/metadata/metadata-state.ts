@@ -7,12 +7,16 @@
 // Leadership: a partition's leader is the first live (unfenced) replica of its assignment. When
 // gossip declares a broker dead the controller proposes fence-broker; every partition it led moves
 // to the next live replica and its leader epoch rises, so requests from the old leader are fenced.
-// Choosing among in-sync replicas only comes with replication (a later part of issue 7).
+// With replication (issue 8) the new leader comes from the ISR (leader-election.ts): a fenced
+// broker leaves the ISRs it was in (unless it is the last member), 'alter-isr' is how a leader
+// shrinks or grows its ISR, and 'elect-leader' runs a clean, unclean or preferred election.
 
 import { Packr } from 'msgpackr';
 import { Errors } from '../../errors.js';
+import { silentLogger, type Logger } from '../../logger.js';
 import type { RaftStateMachine } from '../raft/raft-server.js';
 import { placePartitions } from './placement.js';
+import { electLeader, isrOf, isrWithout, preferredLeader, uncleanAllowed } from './leader-election.js';
 
 export interface BrokerRecord {
   readonly id: number;
@@ -28,6 +32,8 @@ export interface PartitionRecord {
   /** -1 while no replica is live. */
   readonly leader: number;
   readonly leaderEpoch: number;
+  /** In-sync replicas (leader included); absent in records from before replication: all replicas. */
+  readonly isr?: readonly number[];
 }
 
 export interface TopicRecord {
@@ -46,9 +52,15 @@ export type MetadataCommand =
   | { type: 'delete-topic'; name: string }
   | { type: 'set-topic-config'; name: string; key: string; value: string | null }
   /** Reassigns a partition (rebalance); the leader becomes the first live new replica, the epoch rises. */
-  | { type: 'move-partition'; name: string; partition: number; replicas: number[] };
+  | { type: 'move-partition'; name: string; partition: number; replicas: number[] }
+  /** A partition leader's ISR change; fenced unless leader and leaderEpoch are the current ones. */
+  | { type: 'alter-isr'; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] }
+  /** A leader election for one partition: from the ISR (or unclean if the topic allows), or the preferred replica. */
+  | { type: 'elect-leader'; topic: string; partition: number; preferred?: boolean };
 
-export type MetadataResult = { ok: true; topic?: TopicRecord } | { ok: false; code: number; message: string };
+export type MetadataResult =
+  | { ok: true; topic?: TopicRecord; /** elect-leader: the election was unclean (records may be lost). */ unclean?: boolean }
+  | { ok: false; code: number; message: string };
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -78,6 +90,9 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+
+  /** `logger` hears of unclean elections, which may lose acknowledged records. */
+  constructor(private readonly logger: Logger = silentLogger) {}
 
   brokers(): BrokerRecord[] {
     return [...this.brokerMap.values()].sort((a, b) => a.id - b.id);
@@ -146,7 +161,7 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
         if (!placed.ok) return fail(Errors.INVALID_REPLICATION_FACTOR.code, `replication factor ${c.replicationFactor} with ${live.length} live brokers`);
         const topic: TopicRecord = {
           name: c.name,
-          partitions: placed.assignments.map((replicas) => ({ replicas, leader: replicas[0], leaderEpoch: 0 })),
+          partitions: placed.assignments.map((replicas) => ({ replicas, leader: replicas[0], leaderEpoch: 0, isr: replicas })),
           configs: { ...(c.configs ?? {}) },
         };
         this.topicMap.set(c.name, topic);
@@ -173,28 +188,109 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
         }
         const leader = c.replicas.find((r) => this.brokerMap.get(r)?.fenced === false) ?? NO_LEADER;
         const partitions = topic.partitions.slice();
-        partitions[c.partition] = { replicas: [...c.replicas], leader, leaderEpoch: held.leaderEpoch + 1 };
+        // Only the new leader is known to hold the partition's data: followers join the ISR once caught up.
+        partitions[c.partition] = { replicas: [...c.replicas], leader, leaderEpoch: held.leaderEpoch + 1, isr: leader === NO_LEADER ? [] : [leader] };
         this.topicMap.set(c.name, { ...topic, partitions });
         return { ok: true, topic: this.topicMap.get(c.name) };
       }
+      case 'alter-isr':
+        return this.alterIsr(c);
+      case 'elect-leader':
+        return this.electOne(c);
       default:
         return fail(Errors.INVALID_REQUEST.code, `unknown metadata command ${(c as { type: unknown }).type}`);
     }
   }
 
-  /** Moves each partition's leadership to its first live replica; a change bumps the leader epoch. */
+  /**
+   * After fencing or unfencing: fenced brokers leave the ISRs, and a partition whose leader is
+   * fenced (or that has none) gets one from its ISR (leader-election.ts); a change bumps the epoch.
+   */
   private electLeaders(): void {
+    const live = (id: number) => this.brokerMap.get(id)?.fenced === false;
     for (const [name, topic] of this.topicMap) {
       let changed = false;
       const partitions = topic.partitions.map((p) => {
-        const leader = p.replicas.find((r) => this.brokerMap.get(r)?.fenced === false) ?? NO_LEADER;
-        const keep = p.leader !== NO_LEADER && this.brokerMap.get(p.leader)?.fenced === false;
-        if (keep || leader === p.leader) return p;
-        changed = true;
-        return { ...p, leader, leaderEpoch: p.leaderEpoch + 1 };
+        let next: PartitionRecord = p;
+        for (const r of isrOf(p)) if (!live(r)) next = { ...next, isr: isrWithout(next, r) };
+        if (next.leader === NO_LEADER || !live(next.leader)) {
+          const elected = electLeader(next, live, uncleanAllowed(topic.configs));
+          const leader = elected?.leader ?? NO_LEADER;
+          if (elected?.unclean === true) this.warnUnclean(name, topic.partitions.indexOf(p), p, leader);
+          if (leader !== next.leader) next = { ...next, leader, leaderEpoch: next.leaderEpoch + 1, isr: elected?.isr ?? isrOf(next) };
+        }
+        if (next !== p) changed = true;
+        return next;
       });
       if (changed) this.topicMap.set(name, { ...topic, partitions });
     }
+  }
+
+  private withPartition(name: string, index: number, change: (p: PartitionRecord, topic: TopicRecord) => PartitionRecord | MetadataResult): MetadataResult {
+    const topic = this.topicMap.get(name);
+    const p = topic?.partitions[index];
+    if (topic === undefined || p === undefined) return fail(Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `no partition ${name}-${index}`);
+    const next = change(p, topic);
+    if ('ok' in next) return next;
+    const partitions = [...topic.partitions];
+    partitions[index] = next;
+    const updated = { ...topic, partitions };
+    this.topicMap.set(name, updated);
+    return { ok: true, topic: updated };
+  }
+
+  private alterIsr(c: Extract<MetadataCommand, { type: 'alter-isr' }>): MetadataResult {
+    return this.withPartition(c.topic, c.partition, (p) => {
+      if (c.leader !== p.leader || c.leaderEpoch !== p.leaderEpoch) {
+        return fail(Errors.FENCED_LEADER_EPOCH.code, `${c.topic}-${c.partition} is led by ${p.leader} in epoch ${p.leaderEpoch}, not ${c.leader} in ${c.leaderEpoch}`);
+      }
+      const isr = [...new Set(c.isr)];
+      if (isr.length !== c.isr.length || !isr.includes(p.leader)) return fail(Errors.INVALID_REQUEST.code, `the ISR must list the leader and no replica twice`);
+      const current = isrOf(p);
+      for (const r of isr) {
+        if (!p.replicas.includes(r)) return fail(Errors.NOT_IN_ISR.code, `broker ${r} is not a replica of ${c.topic}-${c.partition}`);
+        if (!current.includes(r) && this.brokerMap.get(r)?.fenced !== false) return fail(Errors.NOT_IN_ISR.code, `broker ${r} is fenced and cannot join the ISR`);
+      }
+      return { ...p, isr: p.replicas.filter((r) => isr.includes(r)) };
+    });
+  }
+
+  private electOne(c: Extract<MetadataCommand, { type: 'elect-leader' }>): MetadataResult {
+    const live = (id: number) => this.brokerMap.get(id)?.fenced === false;
+    let unclean = false;
+    const result = this.withPartition(c.topic, c.partition, (p, topic) => {
+      if (c.preferred === true) {
+        const preferred = preferredLeader(p, live);
+        if (preferred === null) {
+          return p.replicas[0] === p.leader
+            ? fail(Errors.ELECTION_NOT_NEEDED.code, `${c.topic}-${c.partition} is already led by its preferred replica ${p.leader}`)
+            : fail(Errors.PREFERRED_LEADER_NOT_AVAILABLE.code, `preferred replica ${p.replicas[0]} of ${c.topic}-${c.partition} is not live and in sync`);
+        }
+        return { ...p, leader: preferred, leaderEpoch: p.leaderEpoch + 1 };
+      }
+      if (p.leader !== NO_LEADER && live(p.leader)) return fail(Errors.ELECTION_NOT_NEEDED.code, `${c.topic}-${c.partition} has a live leader ${p.leader}`);
+      const elected = electLeader(p, live, uncleanAllowed(topic.configs));
+      if (elected === null) return fail(Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE.code, `no live in-sync replica of ${c.topic}-${c.partition} (ISR ${isrOf(p).join(',')})`);
+      unclean = elected.unclean;
+      if (unclean) this.warnUnclean(c.topic, c.partition, p, elected.leader);
+      return { ...p, leader: elected.leader, leaderEpoch: p.leaderEpoch + 1, isr: elected.isr };
+    });
+    return result.ok && unclean ? { ...result, unclean } : result;
+  }
+
+  private warnUnclean(topic: string, partition: number, p: PartitionRecord, leader: number): void {
+    this.logger.error(
+      { topic, partition, leader, isr: isrOf(p), leaderEpoch: p.leaderEpoch + 1 },
+      'UNCLEAN LEADER ELECTION: no in-sync replica is live; a replica that may lack acknowledged records now leads (unclean.leader.election.enable=true)',
+    );
+  }
+
+  /** Partitions whose preferred replica is live, in sync and not leading (for elect-leader preferred). */
+  preferredElectionsDue(): { topic: string; partition: number }[] {
+    const live = (id: number) => this.brokerMap.get(id)?.fenced === false;
+    const due: { topic: string; partition: number }[] = [];
+    for (const t of this.topics()) t.partitions.forEach((p, partition) => preferredLeader(p, live) !== null && due.push({ topic: t.name, partition }));
+    return due;
   }
 
   private load(): { replicas: Map<number, number>; leaders: Map<number, number> } {
