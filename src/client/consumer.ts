@@ -22,68 +22,14 @@ import { EventEmitter } from 'node:events';
 import { Errors, RillError } from '../errors.js';
 import { type Cluster } from './cluster.js';
 import { RillDisconnectedError } from './errors.js';
-import { Fetcher, PartitionState, type OffsetReset } from './fetcher.js';
-import { type FetchedBatch, type KafkaMessage } from './fetched-batch.js';
+import { Fetcher, PartitionState } from './fetcher.js';
+import type { Assignment, ConsumerConfig, ConsumerDefaults, RunConfig, SeekOffset, TopicPartitionOffset } from './consumer-types.js';
+import { type FetchedBatch } from './fetched-batch.js';
 import { EARLIEST, LATEST, listOffsets } from './list-offsets.js';
 import { type ClientLogger } from './logger.js';
 import { sleep, type RetryPolicy } from './retry.js';
 
-export interface ConsumerConfig {
-  /** How long the broker may hold a fetch waiting for minBytes. Default 500 ms. */
-  maxWaitMs?: number;
-  /** Bytes a fetch waits for. Default 1. */
-  minBytes?: number;
-  /** Soft limit of one fetch response. Default 8 MiB (kept below the client's maxFrameBytes). */
-  maxBytes?: number;
-  /** Soft limit per partition per fetch. Default 1 MiB. */
-  maxBytesPerPartition?: number;
-  /** Bytes fetched ahead of the application at most. Default 32 MiB. */
-  maxPrefetchBytes?: number;
-  /** Fetches in flight per broker; its partitions are spread over them. Default 8. */
-  maxInFlightFetches?: number;
-  /** Where a partition assigned without an offset starts: true = earliest. Default false (latest). */
-  fromBeginning?: boolean;
-  /** What an out-of-range offset does: reset to 'earliest' or 'latest', or 'none' (an error). Default 'none'. */
-  autoOffsetReset?: OffsetReset | 'none';
-}
-
-export interface ConsumerDefaults {
-  requestTimeoutMs: number;
-  /** The client's max.frame.bytes: a fetch response must fit it. */
-  maxFrameBytes: number;
-  retry: RetryPolicy;
-  logger: ClientLogger;
-}
-
-export type SeekOffset = number | 'earliest' | 'latest';
-
-export interface TopicPartitionOffset {
-  topic: string;
-  partition: number;
-  offset: SeekOffset;
-}
-
-/** A partition to assign, or `{ topic }` for all of a topic's partitions. */
-export type Assignment = { topic: string; partition: number; offset?: SeekOffset } | { topic: string; partition?: undefined; offset?: SeekOffset };
-
-export interface EachMessagePayload {
-  topic: string;
-  partition: number;
-  message: KafkaMessage;
-}
-
-export interface EachBatchPayload {
-  batch: FetchedBatch;
-  /** Whether the consumer is still running (a long eachBatch may stop early). */
-  isRunning: () => boolean;
-  /** Whether the batch's partition was sought or paused since it was handed out. */
-  isStale: () => boolean;
-}
-
-export interface RunConfig {
-  eachMessage?: (payload: EachMessagePayload) => Promise<void>;
-  eachBatch?: (payload: EachBatchPayload) => Promise<void>;
-}
+export type { Assignment, ConsumerConfig, ConsumerDefaults, EachBatchPayload, EachMessagePayload, RunConfig, SeekOffset, TopicPartitionOffset } from './consumer-types.js';
 
 type Waiter = { resolve: (result: IteratorResult<FetchedBatch>) => void; reject: (error: Error) => void };
 
