@@ -17,7 +17,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
-import { BrokerMetrics, HttpApi, LongPollLimiter, type WorkerFigures } from '../http/index.js';
+import { BrokerMetrics, HttpApi, LongPollLimiter, type ClusterRouting, type WorkerFigures } from '../http/index.js';
 import { type Logger } from '../logger.js';
 import { SlotPool, type SlotRings } from '../threads/slot-pool.js';
 import { Admin, CLUSTER_NODE_STRIDE, loadIdentity, type NodeIdentity } from './admin.js';
@@ -120,6 +120,7 @@ export class Broker {
       longPolls,
       logger,
       brokerAddress: () => `${loopbackHost(config.host)}:${this.port}`,
+      cluster: () => this.httpRouting(),
       readiness: () => this.readiness(),
     });
   }
@@ -197,6 +198,19 @@ export class Broker {
       'broker started',
     );
     return broker;
+  }
+
+  /** What the HTTP API needs of the cluster: leader checks, and the leaders' HTTP addresses. */
+  private httpRouting(): ClusterRouting | null {
+    const cluster = this.cluster;
+    if (cluster === null) return null;
+    return {
+      leaderCheck: (topic, partition) => cluster.view.leaderCheck(topic, partition),
+      httpUrlOf: (id) => {
+        const b = cluster.node.state.brokers().find((r) => r.id === id);
+        return b === undefined || !(b.ports.http > 0) ? undefined : `http://${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.ports.http}`;
+      },
+    };
   }
 
   /** Joins the cluster: gossip, Raft, and the view that opens what the metadata assigns here. */

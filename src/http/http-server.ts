@@ -142,6 +142,13 @@ export class HttpApi {
       else this.ctx.logger.debug({ api, error: error.type, message: error.message }, 'HTTP request refused');
       reply = { status: error.httpStatus, json: error.toJSON() };
       if (error.code === Errors.METHOD_NOT_ALLOWED.code) res.setHeader('allow', String(error.details.allow));
+      // Another node of the cluster leads the partition: send the client there. 307 keeps the
+      // method and the body (a produce is re-sent as it was); the JSON says the same for clients
+      // that do not follow redirects.
+      if (error.code === Errors.NOT_LEADER_OR_FOLLOWER.code && typeof error.details.leaderUrl === 'string') {
+        res.setHeader('location', error.details.leaderUrl + url);
+        reply.status = 307;
+      }
       // A body left unread is discarded by node:http so that the connection can carry the next
       // request; one too large (or chunked, of unknown length) is not worth reading: close instead.
       if (!req.complete && !hasSmallBody(req, this.ctx.config.httpMaxBodyBytes)) res.setHeader('connection', 'close');

@@ -18,7 +18,7 @@
 // answers with the first failure's status and an `offsets` list saying which messages are stored.
 
 import { partitionForKey } from '../../client/index.js';
-import { RillError, errorSpecByCode } from '../../errors.js';
+import { Errors, RillError, errorSpecByCode } from '../../errors.js';
 import { type TopicMetadata } from '../../broker/topic-registry.js';
 import { type RecordInput } from '../../storage/index.js';
 import { type HttpCall, type Reply } from '../http-call.js';
@@ -58,6 +58,41 @@ export function produceRoute(ctx: HttpContext): Route {
     return limit;
   };
 
+  /** The turn's sticky partition for keyless messages; in a cluster, one this node leads if it leads any. */
+  const keylessTarget = (topic: TopicMetadata): number => {
+    const sticky = coalescer.keylessPartition(topic.name, topic.partitions);
+    const cluster = ctx.cluster();
+    if (cluster === null) return sticky;
+    for (let k = 0; k < topic.partitions; k++) {
+      const p = (sticky + k) % topic.partitions;
+      if (cluster.leaderCheck(topic.name, p) === null) return p;
+    }
+    return sticky;
+  };
+
+  /**
+   * In a cluster: messages for partitions another node leads. All of them led by one other node:
+   * requireOwner's NOT_LEADER_OR_FOLLOWER, which redirects the whole request there (307). Spread
+   * over several leaders: 421 naming each partition's leader, as the request must be split.
+   */
+  const checkLeaders = (topic: TopicMetadata, partitions: number[]): void => {
+    const cluster = ctx.cluster();
+    if (cluster === null) return;
+    const remote = new Map<number, number>();
+    for (const p of partitions) {
+      const miss = p < topic.partitions ? cluster.leaderCheck(topic.name, p) : null;
+      if (miss !== null) remote.set(p, miss.leaderId);
+    }
+    if (remote.size === 0) return;
+    const leaders = new Set(remote.values());
+    if (remote.size === partitions.length && leaders.size === 1) return; // requireOwner redirects
+    throw new RillError(
+      Errors.NOT_LEADER_OR_FOLLOWER,
+      `the messages go to partitions that different nodes lead (${[...remote].map(([p, l]) => `${topic.name}-${p}: node ${l}`).join(', ')}${remote.size < partitions.length ? ', and this node' : ''}); send each partition's messages to its leader`,
+      { topic: topic.name },
+    );
+  };
+
   const handler = async (call: HttpCall): Promise<Reply> => {
     const topic = requireTopic(ctx, call.params.topic);
     const acks = enumParam(call.query, 'acks', ['0', '1'], '1') === '0' ? 0 : 1;
@@ -72,7 +107,7 @@ export function produceRoute(ctx: HttpContext): Route {
       let partition = m.partition;
       if (partition === undefined && m.key !== null) partition = partitionForKey(m.key, topic.partitions);
       if (partition === undefined) {
-        keyless ??= coalescer.keylessPartition(topic.name, topic.partitions);
+        keyless ??= keylessTarget(topic);
         partition = keyless;
       }
       if (partition >= topic.partitions) throw unknownPartition(topic.name, partition, topic.partitions);
@@ -83,6 +118,7 @@ export function produceRoute(ctx: HttpContext): Route {
     }
 
     // Every message is checked before any is handed on: a bad request stores nothing.
+    checkLeaders(topic, [...groups.keys()]);
     const slots = [...groups.values()].map((group) => requireOwner(ctx, topic, group.partition));
     const limit = batchLimit(topic);
     const appended = await Promise.all([...groups.values()].map((group, g) => coalescer.append(topic.name, group.partition, slots[g], acks, limit, group.records, call.closed)));
