@@ -9,7 +9,7 @@
 // and enforced by the coordinator (group-offsets.ts on the broker).
 
 import { Errors, RillError } from '../errors.js';
-import { ApiKeys, type ApiKey, type RequestHeaders, type ResponseOf, type Subscription, type TopicPartitions } from '../protocol/index.js';
+import { ApiKeys, type ApiKey, type DescribedMember, type RequestHeaders, type ResponseOf } from '../protocol/index.js';
 import { type Cluster } from './cluster.js';
 import { type Connection } from './connection.js';
 import { errorFromCode } from './errors.js';
@@ -22,15 +22,8 @@ export interface GroupListing {
   state: string;
 }
 
-export interface GroupMemberDescription {
-  memberId: string;
-  groupInstanceId?: string;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  subscription: Subscription;
-  assignment: TopicPartitions[];
-}
+/** A member as DescribeGroups shows it (the protocol's own shape). */
+export type GroupMemberDescription = DescribedMember;
 
 export interface GroupDescription {
   groupId: string;

@@ -16,7 +16,7 @@ let leaders = new Map<number, number>();
 
 const url = (n: NodeProcess, path: string) => `http://127.0.0.1:${n.httpPort}${path}`;
 const byId = (id: number) => nodes.find((n) => n.id === id)!;
-const post = (n: NodeProcess, path: string, body: unknown, redirect: RequestRedirect = 'manual') =>
+const post = (n: NodeProcess, path: string, body: unknown, redirect: 'manual' | 'follow' = 'manual') =>
   fetch(url(n, path), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), redirect });
 
 beforeAll(async () => {
@@ -52,7 +52,7 @@ describe('the HTTP API in a cluster', () => {
         const r = await post(n, `/v1/topics/${TOPIC}/messages`, { messages: [{ value: `from-${n.id}` }] });
         return r.status === 200 ? r : undefined;
       }, { timeoutMs: 10_000, what: `a keyless produce through node ${n.id}` });
-      const { offsets } = await answer.json();
+      const { offsets } = (await answer.json()) as any;
       expect(leaders.get(offsets[0].partition)).toBe(n.id);
     }
   });
@@ -64,16 +64,16 @@ describe('the HTTP API in a cluster', () => {
     const moved = await fetch(url(other, path), { redirect: 'manual' });
     expect(moved.status).toBe(307);
     expect(moved.headers.get('location')).toBe(url(byId(leader), path));
-    expect((await moved.json()).error).toBe('NOT_LEADER_OR_FOLLOWER');
+    expect(((await moved.json()) as any).error).toBe('NOT_LEADER_OR_FOLLOWER');
 
     const produced = await post(other, `/v1/topics/${TOPIC}/messages`, { messages: [{ value: 'redirected', partition }] });
     expect(produced.status).toBe(307);
     const followed = await post(other, `/v1/topics/${TOPIC}/messages`, { messages: [{ value: 'followed', partition }] }, 'follow');
     expect(followed.status).toBe(200);
-    const stored = (await followed.json()).offsets[0];
+    const stored = ((await followed.json()) as any).offsets[0];
     expect(stored.partition).toBe(partition);
 
-    const fetched = await (await fetch(url(other, `/v1/topics/${TOPIC}/partitions/${partition}/messages?offset=${stored.offset}`))).json();
+    const fetched: any = await (await fetch(url(other, `/v1/topics/${TOPIC}/partitions/${partition}/messages?offset=${stored.offset}`))).json();
     expect(fetched.messages.map((m: { value: string }) => m.value)).toEqual(['followed']);
   });
 
@@ -83,7 +83,7 @@ describe('the HTTP API in a cluster', () => {
     expect(remote).toHaveLength(2);
     const answer = await post(n, `/v1/topics/${TOPIC}/messages`, { messages: remote.map((partition) => ({ value: 'split-me', partition })) });
     expect(answer.status).toBe(421);
-    const body = await answer.json();
+    const body = (await answer.json()) as any;
     expect(body.error).toBe('NOT_LEADER_OR_FOLLOWER');
     expect(body.message).toMatch(/different nodes lead/);
   });
