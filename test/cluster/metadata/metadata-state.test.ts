@@ -24,7 +24,7 @@ describe('MetadataState', () => {
     const before = s.topic('orders')!.partitions[0];
     const target = [1, 2, 3].find((id) => id !== before.leader)!;
     expect(s.execute({ type: 'move-partition', name: 'orders', partition: 0, replicas: [target] }).ok).toBe(true);
-    expect(s.topic('orders')!.partitions[0]).toEqual({ replicas: [target], leader: target, leaderEpoch: before.leaderEpoch + 1 });
+    expect(s.topic('orders')!.partitions[0]).toEqual({ replicas: [target], leader: target, leaderEpoch: before.leaderEpoch + 1, isr: [target] });
     expect(s.execute({ type: 'move-partition', name: 'orders', partition: 9, replicas: [1] })).toMatchObject({ ok: false, code: Errors.UNKNOWN_TOPIC_OR_PARTITION.code });
     expect(s.execute({ type: 'move-partition', name: 'orders', partition: 0, replicas: [7] })).toMatchObject({ ok: false, code: Errors.INVALID_REQUEST.code });
     expect(s.execute({ type: 'move-partition', name: 'orders', partition: 0, replicas: [1, 1] })).toMatchObject({ ok: false, code: Errors.INVALID_REQUEST.code });
