@@ -254,7 +254,7 @@ export class Admin {
     const stats = new Map<string, PartitionStatus>();
     const all = await Promise.all(Array.from({ length: pool.size }, (_, slot) => pool.run<PartitionStatus[]>(slot, { op: 'stats' })));
     for (const status of all.flat()) stats.set(`${status.topic}/${status.partition}`, status);
-    return {
+    const answer: DescribeTopicsResponse = {
       topics: request.topics.map((name) => {
         const topic = this.cluster === null ? registry.get(name) : this.cluster.topicMetadata(name);
         if (topic === undefined) {
@@ -293,6 +293,8 @@ export class Admin {
         return { name, errorCode: 0, internal: isInternalTopicName(name), configs, partitions };
       }),
     };
+    if (this.cluster !== null && request.localOnly !== true) await this.cluster.fillFromLeaders(answer);
+    return answer;
   }
 }
 

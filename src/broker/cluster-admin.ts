@@ -23,6 +23,7 @@ import {
   type CreateTopicsResponse,
   type DeleteTopicsRequest,
   type DeleteTopicsResponse,
+  type DescribeTopicsResponse,
   type FindCoordinatorResponse,
   type ListTopicsRequest,
   type ListTopicsResponse,
@@ -115,6 +116,42 @@ export class ClusterAdmin {
       // Validated at creation; shown as Kafka's defaults otherwise.
     }
     return { [MIN_INSYNC_REPLICAS]: String(parsed.minInsyncReplicas), [UNCLEAN_LEADER_ELECTION]: String(parsed.uncleanLeaderElection) };
+  }
+
+  /**
+   * DescribeTopics through any node: the partitions this node does not lead are described by their
+   * leaders (one localOnly request per leader, in parallel); a leader that cannot be asked leaves
+   * its partitions' figures at -1 with the error, and the rest of the answer stands.
+   */
+  async fillFromLeaders(answer: DescribeTopicsResponse): Promise<void> {
+    const byLeader = new Map<number, Set<string>>();
+    for (const t of answer.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== Errors.NOT_LEADER_OR_FOLLOWER.code || p.leader < 0) continue;
+        const names = byLeader.get(p.leader) ?? new Set<string>();
+        names.add(t.name);
+        byLeader.set(p.leader, names);
+      }
+    }
+    await Promise.all(
+      [...byLeader].map(async ([leader, names]) => {
+        const address = this.node.brokerAddress(leader);
+        if (address === undefined) return;
+        try {
+          const theirs = await peerRequest(address, ApiKeys.DescribeTopics, { topics: [...names], localOnly: true }, { timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes });
+          for (const t of theirs.topics) {
+            const ours = answer.topics.find((x) => x.name === t.name);
+            if (ours === undefined) continue;
+            for (const p of t.partitions) {
+              const at = ours.partitions.findIndex((x) => x.partition === p.partition);
+              if (at >= 0 && p.errorCode === 0 && ours.partitions[at].leader === leader) ours.partitions[at] = p;
+            }
+          }
+        } catch (error) {
+          this.logger.warn({ leader, err: error }, 'could not ask a partition leader for its figures');
+        }
+      }),
+    );
   }
 
   leaderOf(topic: string, partition: number): number {

@@ -6,6 +6,11 @@ import { array, boolean, integer, optional, struct, unique, type Field } from '.
 
 export interface DescribeTopicsRequest {
   topics: string[];
+  /**
+   * Only what this node leads (a cluster): how the node a client asked gathers the figures of
+   * partitions led elsewhere from their leaders, without those asking on in turn.
+   */
+  localOnly?: boolean;
 }
 
 export interface PartitionDescription {
@@ -45,6 +50,7 @@ export interface DescribeTopicsResponse {
 
 export const describeTopicsRequest: Field<DescribeTopicsRequest> = struct<DescribeTopicsRequest>({
   topics: unique(array(topic, 1), (name) => name, 'topic'),
+  localOnly: optional(boolean),
 });
 
 const sizeOrNone = integer(-1, Number.MAX_SAFE_INTEGER, 'a size in bytes or -1');

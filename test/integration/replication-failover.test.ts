@@ -10,15 +10,17 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rill } from '../../src/client/index.js';
-import { ApiKeys, type MetadataResponse } from '../../src/protocol/index.js';
+import { ApiKeys, type DescribeTopicsResponse, type MetadataResponse } from '../../src/protocol/index.js';
 import { decodeRecordBatches } from '../../src/storage/index.js';
 import { TestClient } from '../helpers/protocol-client.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { killBroker, stopBroker } from './fixtures/broker-process.js';
+import { collectStderr, spawnTs, waitForExit } from './fixtures/child.js';
 import { gossipAddress, startNode, statusOf, type NodeProcess } from './fixtures/cluster-process.js';
 
 const tempDir = tempDirs();
+const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const running: NodeProcess[] = [];
 const clients: Rill[] = [];
 const TOPIC = 'ledger';
@@ -207,8 +209,28 @@ describe('replication and failover across three node processes', () => {
     await traffic.stop();
     expect(traffic.failures.slice(failuresBefore)).toEqual([]);
 
-    // Every acknowledged message exactly once, in order; nothing out of sequence or duplicated.
+    // Any node describes every partition (asking the leaders of the others): three replicas, all
+    // in sync, the high watermark at the log end once the producer stopped.
     const reader = live()[0];
+    await waitFor(async () => {
+      const c = await TestClient.connect(reader.port);
+      try {
+        const d = (await c.request(ApiKeys.DescribeTopics, { topics: [TOPIC] })).header as DescribeTopicsResponse;
+        return d.topics[0].partitions.every((p) => p.errorCode === 0 && p.replicas?.length === 3 && p.isr?.length === 3 && p.highWatermark === p.logEndOffset && p.logEndOffset > 0);
+      } finally {
+        c.close();
+      }
+    }, { what: 'DescribeTopics to show every partition replicated and committed' });
+    const cliRun = spawnTs(cli, ['topics', 'describe', TOPIC, '--brokers', `127.0.0.1:${reader.port}`]);
+    let described = '';
+    cliRun.stdout!.on('data', (chunk: Buffer) => (described += chunk.toString()));
+    const cliErr = collectStderr(cliRun);
+    expect((await waitForExit(cliRun)).code, cliErr()).toBe(0);
+    expect(described).toMatch(/PARTITION +LEADER +REPLICAS +ISR +LOG-START +LOG-END +HIGH-WATERMARK +SIZE\n/);
+    expect(described.match(/^ {2}\d +[123] +[123],[123],[123] +[123],[123],[123] +0 +\d+ +\d+ /gm)).toHaveLength(PARTITIONS);
+    expect(described).toMatch(/min\.insync\.replicas +2/);
+
+    // Every acknowledged message exactly once, in order; nothing out of sequence or duplicated.
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const values = await readPartition(reader, partition);
       const seqs = values.map((v) => {
