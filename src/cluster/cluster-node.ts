@@ -173,6 +173,8 @@ export class ClusterNode {
   metadataCaughtUp(): boolean {
     const s = this.raft.status();
     if (s.leaderId === null) return false;
+    // The controller's own log is the truth: its proposals not yet committed do not make it behind.
+    if (s.leaderId === this.nodeId) return this.raft.lastApplied >= s.commitIndex;
     return this.raft.lastApplied >= s.commitIndex && s.commitIndex >= s.lastIndex;
   }
 
