@@ -42,6 +42,7 @@ import { OFFSETS_TOPIC } from './groups/coordinator-partition.js';
 import { type PartitionSpec, type PartitionStatus } from './partition-host.js';
 import { type PartitionPlacement } from './partition-placement.js';
 import { type ProducerIds } from './producer-ids.js';
+import { logShareOf } from './replication/replication-configs.js';
 import { type TopicMetadata, type TopicRegistry } from './topic-registry.js';
 
 export interface NodeIdentity {
@@ -253,20 +254,27 @@ export class Admin {
     const stats = new Map<string, PartitionStatus>();
     const all = await Promise.all(Array.from({ length: pool.size }, (_, slot) => pool.run<PartitionStatus[]>(slot, { op: 'stats' })));
     for (const status of all.flat()) stats.set(`${status.topic}/${status.partition}`, status);
-    return {
+    const answer: DescribeTopicsResponse = {
       topics: request.topics.map((name) => {
         const topic = this.cluster === null ? registry.get(name) : this.cluster.topicMetadata(name);
         if (topic === undefined) {
           return { name, errorCode: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, message: `topic '${name}' does not exist`, internal: isInternalTopicName(name), configs: {}, partitions: [] };
         }
-        const configs = Object.fromEntries(Object.entries(logConfigToProperties(registry.logConfig(topic))).map(([k, v]) => [k, String(v)]));
+        const logShare = this.cluster === null ? topic : { ...topic, config: logShareOf(topic.config as Record<string, string>) };
+        const configs = Object.fromEntries(Object.entries(logConfigToProperties(registry.logConfig(logShare))).map(([k, v]) => [k, String(v)]));
+        if (this.cluster !== null) Object.assign(configs, this.cluster.replicationConfigs(name));
         const partitions: PartitionDescription[] = Array.from({ length: topic.partitions }, (_, partition) => {
           const status = stats.get(`${name}/${partition}`);
-          if (status === undefined && this.cluster !== null) {
-            // Described by its leader; this node only knows who that is.
+          const placement = this.cluster?.replicasOf(name, partition) ?? {};
+          if (status !== undefined && this.cluster !== null && status.replication?.role === 'leader') {
+            // Led here: the log's figures, and the high watermark the ISR has reached.
+            return { partition, errorCode: 0, leader: identity.nodeId, logStartOffset: status.logStartOffset, logEndOffset: status.logEndOffset, highWatermark: status.replication.highWatermark, sizeBytes: status.size, ...placement };
+          }
+          if (this.cluster !== null) {
+            // Described by its leader; this node only knows who that is (and holds a follower's copy at most).
             const leader = this.cluster.leaderOf(name, partition);
             const errorCode = leader === identity.nodeId ? Errors.LEADER_NOT_AVAILABLE.code : Errors.NOT_LEADER_OR_FOLLOWER.code;
-            return { partition, errorCode, leader, logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: 0 };
+            return { partition, errorCode, leader, logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: 0, ...placement };
           }
           if (status === undefined) {
             logger.warn({ topic: name, partition }, 'partition has no live owner');
@@ -285,6 +293,8 @@ export class Admin {
         return { name, errorCode: 0, internal: isInternalTopicName(name), configs, partitions };
       }),
     };
+    if (this.cluster !== null && request.localOnly !== true) await this.cluster.fillFromLeaders(answer);
+    return answer;
   }
 }
 

@@ -35,6 +35,7 @@ import { Errors, RillError } from '../errors.js';
 import { join } from 'node:path';
 import { ClusterAdmin } from './cluster-admin.js';
 import { ClusterView } from './cluster-view.js';
+import { ClusterReplication } from './cluster-replication.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
 import type { OwnerWorkerData } from './owner-worker.js';
 import type { AlterIsrRequest, AlterIsrResponse } from '../protocol/index.js';
@@ -228,10 +229,19 @@ export class Broker {
       raftDir: join(config.dataDir, 'meta', 'raft'),
       ports: { broker: this.port, http: this.httpPort },
       gossip: { periodMs: config.gossipPeriodMs, ackTimeoutMs: config.gossipAckTimeoutMs, suspicionMult: config.gossipSuspicionMult },
+      preferredElectionIntervalMs: config.leaderImbalanceCheckIntervalMs,
       bootstrapTopics: [{ name: OFFSETS_TOPIC, partitions: config.offsetsTopicPartitions, configs: Object.fromEntries(Object.entries(OFFSETS_TOPIC_CONFIG).map(([k, v]) => [k, String(v)])) }],
       logger,
     });
-    const view = new ClusterView({ node, registry: this.registry, placement: this.placement, pool: this.pool, logger });
+    const replication = new ClusterReplication({
+      node,
+      apply: (partitions, brokers, controller, replicationSettings) => this.applyLeadership(partitions, brokers, controller, replicationSettings),
+      settings: { lagTimeMaxMs: config.replicaLagTimeMaxMs, fetcher: { maxWaitMs: config.replicaFetchWaitMaxMs } },
+      logger,
+    });
+    // Every node answers AlterIsr; only the active controller commits it (the others: NOT_CONTROLLER).
+    this.setAlterIsrHandler((request) => replication.alterIsr(request));
+    const view = new ClusterView({ node, registry: this.registry, placement: this.placement, pool: this.pool, logger, replication });
     this.cluster = { node, view };
     this.admin.joinCluster(new ClusterAdmin(view, config, logger));
     registerClusterMetrics(this.metrics.registry, node);
@@ -344,7 +354,11 @@ export class Broker {
       offsetsPartitions: this.offsetsPartitions,
       ...(this.cluster === null ? {} : { cluster: this.cluster.view }),
       logger: this.logger,
-      alterIsr: this.alterIsr ?? undefined,
+      // Read at each request: the handler is set when the cluster is joined, after listening began.
+      alterIsr: (request) =>
+        this.alterIsr !== null
+          ? this.alterIsr(request)
+          : Promise.resolve({ topic: request.topic, partition: request.partition, errorCode: Errors.NOT_CONTROLLER.code, message: 'this node is not in a cluster', isr: [] }),
     });
   }
 

@@ -23,6 +23,7 @@ import {
   type CreateTopicsResponse,
   type DeleteTopicsRequest,
   type DeleteTopicsResponse,
+  type DescribeTopicsResponse,
   type FindCoordinatorResponse,
   type ListTopicsRequest,
   type ListTopicsResponse,
@@ -38,6 +39,8 @@ import { logConfigFromProperties } from '../storage/index.js';
 import { type BrokerConfig } from './config.js';
 import { type ClusterView } from './cluster-view.js';
 import { peerRequest } from './peer-request.js';
+import { logShareOf, replicationConfigOf } from './replication/replication-configs.js';
+import { isrOf, MIN_INSYNC_REPLICAS, UNCLEAN_LEADER_ELECTION } from '../cluster/metadata/leader-election.js';
 import { MAX_PARTITIONS, type TopicMetadata } from './topic-registry.js';
 
 /** Forwarded requests wait this long beyond their own timeout for the controller's answer. */
@@ -65,7 +68,6 @@ export class ClusterAdmin {
 
   metadata(request: MetadataRequest): MetadataResponse {
     const state = this.node.state;
-    const live = new Set(state.brokers().filter((b) => !b.fenced).map((b) => b.id));
     const names = request.topics ?? state.topics().map((t) => t.name);
     return {
       clusterId: this.node.clusterId,
@@ -85,8 +87,7 @@ export class ClusterAdmin {
             errorCode: p.leader === NO_LEADER ? Errors.LEADER_NOT_AVAILABLE.code : 0,
             leader: p.leader,
             replicas: [...p.replicas],
-            // Until replication (issue 8) a live replica is the leader itself.
-            isr: p.replicas.filter((r) => live.has(r)),
+            isr: [...isrOf(p)],
           })),
         };
       }),
@@ -97,6 +98,60 @@ export class ClusterAdmin {
   topicMetadata(name: string): TopicMetadata | undefined {
     const topic = this.node.state.topic(name);
     return topic === undefined ? undefined : { name, partitions: topic.partitions.length, config: topic.configs, createdAt: 0 };
+  }
+
+  /** Replicas and ISR of a partition per the metadata (empty when unknown). */
+  replicasOf(topic: string, partition: number): { replicas?: number[]; isr?: number[] } {
+    const p = this.node.state.topic(topic)?.partitions[partition];
+    return p === undefined ? {} : { replicas: [...p.replicas], isr: [...isrOf(p)] };
+  }
+
+  /** A topic's replication configs, effective values (for DescribeTopics). */
+  replicationConfigs(name: string): Record<string, string> {
+    const configs = this.node.state.topic(name)?.configs ?? {};
+    let parsed = { minInsyncReplicas: 1, uncleanLeaderElection: false };
+    try {
+      parsed = replicationConfigOf(configs);
+    } catch {
+      // Validated at creation; shown as Kafka's defaults otherwise.
+    }
+    return { [MIN_INSYNC_REPLICAS]: String(parsed.minInsyncReplicas), [UNCLEAN_LEADER_ELECTION]: String(parsed.uncleanLeaderElection) };
+  }
+
+  /**
+   * DescribeTopics through any node: the partitions this node does not lead are described by their
+   * leaders (one localOnly request per leader, in parallel); a leader that cannot be asked leaves
+   * its partitions' figures at -1 with the error, and the rest of the answer stands.
+   */
+  async fillFromLeaders(answer: DescribeTopicsResponse): Promise<void> {
+    const byLeader = new Map<number, Set<string>>();
+    for (const t of answer.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== Errors.NOT_LEADER_OR_FOLLOWER.code || p.leader < 0) continue;
+        const names = byLeader.get(p.leader) ?? new Set<string>();
+        names.add(t.name);
+        byLeader.set(p.leader, names);
+      }
+    }
+    await Promise.all(
+      [...byLeader].map(async ([leader, names]) => {
+        const address = this.node.brokerAddress(leader);
+        if (address === undefined) return;
+        try {
+          const theirs = await peerRequest(address, ApiKeys.DescribeTopics, { topics: [...names], localOnly: true }, { timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes });
+          for (const t of theirs.topics) {
+            const ours = answer.topics.find((x) => x.name === t.name);
+            if (ours === undefined) continue;
+            for (const p of t.partitions) {
+              const at = ours.partitions.findIndex((x) => x.partition === p.partition);
+              if (at >= 0 && p.errorCode === 0 && ours.partitions[at].leader === leader) ours.partitions[at] = p;
+            }
+          }
+        } catch (error) {
+          this.logger.warn({ leader, err: error }, 'could not ask a partition leader for its figures');
+        }
+      }),
+    );
   }
 
   leaderOf(topic: string, partition: number): number {
@@ -129,13 +184,14 @@ export class ClusterAdmin {
     const topics = [];
     for (const wanted of request.topics) {
       const partitions = wanted.partitions ?? this.config.defaultPartitions;
-      const replicationFactor = wanted.replicationFactor ?? 1;
+      const replicationFactor = wanted.replicationFactor ?? this.defaultReplicationFactor();
       try {
         this.validate(wanted.name, partitions, wanted.configs ?? {});
-        if (replicationFactor !== 1) {
-          // Replicas that nobody copies to would be a lie; replication is issue 8.
-          throw new RillError(Errors.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor}: this version keeps one copy of each partition`);
+        const live = this.node.state.brokers().filter((b) => !b.fenced).length;
+        if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > live) {
+          throw new RillError(Errors.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} needs ${replicationFactor} live nodes; the cluster has ${live}`);
         }
+        replicationConfigOf(wanted.configs ?? {}, replicationFactor);
         if (!request.validateOnly) {
           const result = await this.node.submit({ type: 'create-topic', name: wanted.name, partitions, replicationFactor, configs: { ...(wanted.configs ?? {}) } });
           const failed = resultFailure(result);
@@ -245,6 +301,13 @@ export class ClusterAdmin {
     return { errorCode: 0, moves, skipped };
   }
 
+  /** default.replication.factor, or (-1) min(3, live nodes) as the issue asks. */
+  private defaultReplicationFactor(): number {
+    if (this.config.defaultReplicationFactor > 0) return this.config.defaultReplicationFactor;
+    const live = this.node.state.brokers().filter((b) => !b.fenced).length;
+    return Math.max(1, Math.min(3, live));
+  }
+
   private validate(name: string, partitions: number, configs: Record<string, string>): void {
     assertValidTopicName(name);
     const state = this.node.state;
@@ -254,7 +317,7 @@ export class ClusterAdmin {
     if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new RillError(Errors.INVALID_PARTITIONS, `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${partitions}`);
     }
-    logConfigFromProperties({ ...configs });
+    logConfigFromProperties(logShareOf(configs));
   }
 
   private noController(): { errorCode: number; message: string } {

@@ -3,10 +3,11 @@
 //
 // The metadata state (applied from the Raft log on every node) is the truth; the local topic
 // registry and the worker placement follow it. After every applied change, sync() works out the
-// partitions whose replicas include this node ("hosted": as leader or, once replication exists,
-// as follower — issue 8 plugs its fetchers in on `hosted()`), creates the local topic directory
-// for a topic it hosts for the first time, opens gained partitions on the workers and closes lost
-// ones. One sync runs at a time, a turn of the event loop after the change (so a burst of applied
+// partitions whose replicas include this node ("hosted": as leader or as follower), creates the
+// local topic directory for a topic it hosts for the first time, opens gained partitions on the
+// workers (as replicated partitions: they refuse produce until given a role) and closes lost
+// ones, then hands the leadership of every open partition to cluster-replication.ts, which tells
+// the owner workers to lead, follow or stop. One sync runs at a time, a turn of the event loop after the change (so a burst of applied
 // entries is one sync); a change during one runs another after it.
 //
 // Deleting is the one step that cannot be undone, so a local topic is deleted only when this run
@@ -26,7 +27,9 @@ import { type Logger } from '../logger.js';
 import { type ClusterNode, NO_LEADER, type TopicRecord } from '../cluster/index.js';
 import { isInternalTopicName } from '../protocol/index.js';
 import { type SlotPool } from '../threads/slot-pool.js';
+import { type ClusterReplication } from './cluster-replication.js';
 import { type PartitionPlacement } from './partition-placement.js';
+import { logShareOf } from './replication/replication-configs.js';
 import { type TopicRegistry } from './topic-registry.js';
 
 export interface HostedPartition {
@@ -43,6 +46,9 @@ export interface LeaderMiss {
   leaderId: number;
 }
 
+/** How soon leadership is looked at again while this node's metadata is still catching up. */
+const CATCH_UP_RETRY_MS = 100;
+
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export class ClusterView {
@@ -51,6 +57,7 @@ export class ClusterView {
   private readonly placement: PartitionPlacement;
   private readonly pool: SlotPool;
   private readonly logger: Logger;
+  private readonly replication: ClusterReplication | null;
   /** Partitions opened on a worker, by key. */
   private readonly opened = new Map<string, { topic: string; partition: number }>();
   private syncing: Promise<void> | null = null;
@@ -61,13 +68,16 @@ export class ClusterView {
   private again = false;
   private stopped = false;
 
-  constructor(ctx: { node: ClusterNode; registry: TopicRegistry; placement: PartitionPlacement; pool: SlotPool; logger: Logger }) {
+  constructor(ctx: { node: ClusterNode; registry: TopicRegistry; placement: PartitionPlacement; pool: SlotPool; logger: Logger; replication?: ClusterReplication }) {
     this.node = ctx.node;
     this.registry = ctx.registry;
     this.placement = ctx.placement;
     this.pool = ctx.pool;
     this.logger = ctx.logger;
+    this.replication = ctx.replication ?? null;
     this.node.state.onChange(() => this.schedule());
+    // Followers' ISR proposals go to the active controller: the workers must hear of a new one.
+    this.node.onControllerChange(() => this.schedule());
   }
 
   get selfId(): number {
@@ -171,17 +181,21 @@ export class ClusterView {
         this.placement.remove(topic.name);
         await this.registry.delete(topic.name);
       }
-      this.registry.create(topic.name, topic.partitions.length, topic.configs, { internal: isInternalTopicName(topic.name) });
+      this.registry.create(topic.name, topic.partitions.length, logShareOf(topic.configs), { internal: isInternalTopicName(topic.name) });
     }
     await this.openPartitions(gain.map(({ topic, partition }) => ({ topic: topic.name, partition })));
+    if (this.replication !== null && !(await this.replication.sync([...this.opened.values()]))) {
+      // Metadata still catching up (a restart replays the Raft log): look again shortly.
+      setTimeout(() => this.schedule(), CATCH_UP_RETRY_MS).unref();
+    }
     this.node.updateLoad({ partitions: this.opened.size, leaders: this.hosted().filter((h) => h.role === 'leader').length });
   }
 
   private async openPartitions(refs: { topic: string; partition: number }[]): Promise<void> {
-    const bySlot = new Map<number, { topic: string; partition: number; dir: string; config: ReturnType<TopicRegistry['logConfig']> }[]>();
+    const bySlot = new Map<number, { topic: string; partition: number; dir: string; config: ReturnType<TopicRegistry['logConfig']>; replicated: boolean }[]>();
     for (const ref of refs) {
       const slot = this.placement.assign(ref.topic, ref.partition);
-      const spec = { ...ref, dir: this.registry.partitionDir(ref.topic, ref.partition), config: this.registry.logConfig(this.registry.require(ref.topic)) };
+      const spec = { ...ref, dir: this.registry.partitionDir(ref.topic, ref.partition), config: this.registry.logConfig(this.registry.require(ref.topic)), replicated: this.replication !== null };
       const list = bySlot.get(slot);
       if (list === undefined) bySlot.set(slot, [spec]);
       else list.push(spec);

@@ -62,6 +62,14 @@ export interface BrokerConfig {
   gossipPeriodMs: number;
   gossipAckTimeoutMs: number;
   gossipSuspicionMult: number;
+  /** Replicas of a topic created without a replication factor; -1: min(3, live nodes) in a cluster, 1 alone. */
+  defaultReplicationFactor: number;
+  /** A follower not caught up with the leader's log end for this long leaves the ISR. */
+  replicaLagTimeMaxMs: number;
+  /** How long a follower's replica fetch waits at the leader for new records. */
+  replicaFetchWaitMaxMs: number;
+  /** How often the controller moves leadership back to preferred replicas. */
+  leaderImbalanceCheckIntervalMs: number;
   /** Log settings of topics that do not override them. */
   logDefaults: LogConfig;
 }
@@ -124,6 +132,11 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'gossip.period.ms', key: 'gossipPeriodMs', kind: 'int', default: 500, min: 10, max: 60_000, description: 'gossip protocol period (one probe per period)' },
   { name: 'gossip.ack.timeout.ms', key: 'gossipAckTimeoutMs', kind: 'int', default: 200, min: 5, max: 60_000, description: 'how long a probe waits for its ack before asking others (below gossip.period.ms)' },
   { name: 'gossip.suspicion.mult', key: 'gossipSuspicionMult', kind: 'int', default: 4, min: 1, max: 100, description: 'minimum suspicion timeout in periods (times max(1, log10 n)) before a suspect is dead' },
+  // Replication (README "Replication"), Kafka's names and defaults except where noted.
+  { name: 'default.replication.factor', key: 'defaultReplicationFactor', kind: 'int', default: -1, min: -1, max: 100, description: 'replicas of a topic created without a replication factor (-1: min(3, live nodes) in a cluster, 1 on a single node)' },
+  { name: 'replica.lag.time.max.ms', key: 'replicaLagTimeMaxMs', kind: 'int', default: 30_000, min: 10, max: 2 ** 31 - 1, description: 'a follower not caught up for this long leaves the ISR' },
+  { name: 'replica.fetch.wait.max.ms', key: 'replicaFetchWaitMaxMs', kind: 'int', default: 500, min: 0, max: 60_000, description: 'how long a follower\'s fetch waits at the leader for new records' },
+  { name: 'leader.imbalance.check.interval.ms', key: 'leaderImbalanceCheckIntervalMs', kind: 'int', default: 300_000, min: 10, max: 2 ** 31 - 1, description: 'how often the controller moves leadership back to preferred replicas that are in sync' },
   { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },
   { name: 'log.cleaner.backoff.ms', key: 'cleanerBackoffMs', kind: 'int', default: 15_000, min: 10, max: 2 ** 31 - 1, description: 'how often the log cleaner checks compacted topics for dirty segments' },
 ];

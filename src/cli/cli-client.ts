@@ -31,6 +31,9 @@ export interface CliPartitionDescription {
   logEndOffset: number;
   highWatermark: number;
   sizeBytes: number;
+  /** In a cluster: the replicas (preferred leader first) and the in-sync ones. */
+  replicas?: number[];
+  isr?: number[];
 }
 
 export interface CliTopicDescription {

@@ -1,5 +1,6 @@
 // The readable form of `rill topics describe`: per topic, its partition count, configs and one
-// table row per partition with log start/end offsets and size. Main thread.
+// table row per partition with log start/end offsets and size; in a cluster also each partition's
+// replicas and in-sync replicas. Main thread.
 //
 //   Topic: orders
 //     Partitions: 3    Messages: 10000    Size: 1.1 MiB    Internal: no
@@ -38,10 +39,12 @@ function formatTopic(topic: TopicView): string {
     for (const row of alignColumns(configs)) lines.push(`    ${row}`);
   }
   const anyError = partitions.some((p) => (p.errorCode ?? 0) !== 0);
-  const header = ['PARTITION', 'LEADER', 'LOG-START', 'LOG-END', 'HIGH-WATERMARK', 'SIZE', ...(anyError ? ['ERROR'] : [])];
+  const replicated = partitions.some((p) => p.replicas !== undefined);
+  const header = ['PARTITION', 'LEADER', ...(replicated ? ['REPLICAS', 'ISR'] : []), 'LOG-START', 'LOG-END', 'HIGH-WATERMARK', 'SIZE', ...(anyError ? ['ERROR'] : [])];
   const rows = partitions.map((p) => [
     String(p.partition),
     orDash(p.leader),
+    ...(replicated ? [idList(p.replicas), idList(p.isr)] : []),
     orDash(p.logStartOffset),
     orDash(p.logEndOffset),
     orDash(p.highWatermark),
@@ -50,6 +53,10 @@ function formatTopic(topic: TopicView): string {
   ]);
   for (const row of alignColumns([header, ...rows])) lines.push(`  ${row}`);
   return `${lines.join('\n')}\n`;
+}
+
+function idList(ids: readonly number[] | undefined): string {
+  return ids === undefined || ids.length === 0 ? '-' : ids.join(',');
 }
 
 function orDash(n: number): string {

@@ -111,6 +111,8 @@ export class Admin {
           logEndOffset: p.logEndOffset,
           highWatermark: p.highWatermark,
           sizeBytes: p.sizeBytes,
+          ...(p.replicas === undefined ? {} : { replicas: p.replicas }),
+          ...(p.isr === undefined ? {} : { isr: p.isr }),
         })),
       };
     });

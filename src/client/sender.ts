@@ -166,6 +166,9 @@ export class Sender {
       },
       (error: unknown) => {
         queue.waiting = false;
+        // The leader we know cannot be reached: it may have died and been replaced (as Kafka's
+        // client does, ask for the metadata again rather than retry a dead node until it returns).
+        this.cluster.requestRefresh();
         this.failAttempt(queue, queue.queued[0], error instanceof RillError ? error : new RillError(Errors.UNKNOWN_SERVER_ERROR, String(error)));
       },
     );

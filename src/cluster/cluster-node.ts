@@ -53,6 +53,11 @@ export interface ClusterNodeOptions {
   ports: { broker: number; http: number };
   gossip: { periodMs: number; ackTimeoutMs: number; suspicionMult: number };
   bootstrapTopics: readonly BootstrapTopic[];
+  /**
+   * How often the active controller moves leadership back to preferred replicas that are live and
+   * in sync (Kafka's leader.imbalance.check.interval.seconds, 300 s).
+   */
+  preferredElectionIntervalMs?: number;
   logger: Logger;
 }
 
@@ -70,11 +75,12 @@ export interface ClusterStatus {
 const STATE_NAMES = ['alive', 'suspect', 'dead', 'left'] as const;
 /** The controller's backstop: fencing and registration are re-checked this often. */
 const RECONCILE_MS = 1000;
+export const DEFAULT_PREFERRED_ELECTION_INTERVAL_MS = 300_000;
 
 export class ClusterNode {
   readonly nodeId: number;
   readonly clusterId: string;
-  readonly state = new MetadataState();
+  readonly state: MetadataState;
   readonly voters: readonly number[];
   readonly gossipPort: number;
   readonly raftPort: number;
@@ -89,6 +95,9 @@ export class ClusterNode {
   private reconcileTimer: NodeJS.Timeout | null = null;
   private reconcileQueued = false;
   private stopped = false;
+  private lastPreferredCheck = Date.now();
+  private readonly controllerListeners: (() => void)[] = [];
+  private knownController: number | null = null;
 
   private constructor(options: ClusterNodeOptions, gossip: UdpTransport, raftTransport: TcpRaftTransport) {
     this.options = options;
@@ -99,6 +108,8 @@ export class ClusterNode {
     this.gossipPort = Number(gossip.address.slice(gossip.address.lastIndexOf(':') + 1));
     this.raftPort = raftTransport.port;
     this.raftTransport = raftTransport;
+    // The state machine logs unclean leader elections (which may lose acknowledged records).
+    this.state = new MetadataState(options.logger);
     mkdirSync(options.raftDir, { recursive: true });
     this.raft = new RaftServer<MetadataResult>({
       id: options.nodeId,
@@ -151,6 +162,25 @@ export class ClusterNode {
   /** The active controller as far as this node knows. */
   controllerId(): number | null {
     return this.raft.status().leaderId;
+  }
+
+  /**
+   * Whether this node's applied metadata is as recent as the cluster's, as far as it can tell: a
+   * controller is known, and everything committed that this node holds is applied and nothing
+   * more is waiting in its log. A node that restarted replays the Raft log from its start and
+   * is not caught up until the controller has brought it up to date.
+   */
+  metadataCaughtUp(): boolean {
+    const s = this.raft.status();
+    if (s.leaderId === null) return false;
+    // The controller's own log is the truth: its proposals not yet committed do not make it behind.
+    if (s.leaderId === this.nodeId) return this.raft.lastApplied >= s.commitIndex;
+    return this.raft.lastApplied >= s.commitIndex && s.commitIndex >= s.lastIndex;
+  }
+
+  /** Calls `listener` whenever the active controller (as this node knows it) changes. */
+  onControllerChange(listener: () => void): void {
+    this.controllerListeners.push(listener);
   }
 
   /** The leader of a partition per the applied metadata; NO_LEADER when none; undefined when unknown. */
@@ -235,7 +265,15 @@ export class ClusterNode {
 
   private onRaftState(s: RaftStatus): void {
     this.logger.info({ role: s.role, term: s.term, leaderId: s.leaderId }, 'controller state changed');
-    if (s.role === 'leader') this.queueReconcile();
+    if (s.role === 'leader') {
+      // A new controller first lets every partition settle before moving leadership around.
+      this.lastPreferredCheck = Date.now();
+      this.queueReconcile();
+    }
+    if (s.leaderId !== this.knownController) {
+      this.knownController = s.leaderId;
+      for (const listener of this.controllerListeners) listener();
+    }
   }
 
   private queueReconcile(): void {
@@ -263,6 +301,13 @@ export class ClusterNode {
     if (live >= Math.min(this.voters.length, members.length)) {
       for (const t of this.options.bootstrapTopics) {
         if (this.state.topic(t.name) === undefined) this.propose(`create/${t.name}`, { type: 'create-topic', name: t.name, partitions: t.partitions, replicationFactor: 1, configs: t.configs });
+      }
+    }
+    const interval = this.options.preferredElectionIntervalMs ?? DEFAULT_PREFERRED_ELECTION_INTERVAL_MS;
+    if (Date.now() - this.lastPreferredCheck >= interval) {
+      this.lastPreferredCheck = Date.now();
+      for (const { topic, partition } of this.state.preferredElectionsDue()) {
+        this.propose(`preferred/${topic}/${partition}`, { type: 'elect-leader', topic, partition, preferred: true });
       }
     }
   }

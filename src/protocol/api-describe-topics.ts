@@ -2,10 +2,15 @@
 // Any thread. One entry per requested topic, in request order.
 
 import { configs, errorCode, errorMessage, nodeId, offsetOrNone, partition, topic, topicInResponse } from './fields.js';
-import { array, boolean, integer, struct, unique, type Field } from './schema.js';
+import { array, boolean, integer, optional, struct, unique, type Field } from './schema.js';
 
 export interface DescribeTopicsRequest {
   topics: string[];
+  /**
+   * Only what this node leads (a cluster): how the node a client asked gathers the figures of
+   * partitions led elsewhere from their leaders, without those asking on in turn.
+   */
+  localOnly?: boolean;
 }
 
 export interface PartitionDescription {
@@ -22,6 +27,10 @@ export interface PartitionDescription {
   highWatermark: number;
   /** Bytes of the partition's segments on disk; -1 on error. */
   sizeBytes: number;
+  /** Brokers holding a copy, preferred leader first (a cluster; absent on a single node). */
+  replicas?: number[];
+  /** In-sync replicas per the metadata (a cluster; absent on a single node). */
+  isr?: number[];
 }
 
 export interface TopicDescription {
@@ -41,6 +50,7 @@ export interface DescribeTopicsResponse {
 
 export const describeTopicsRequest: Field<DescribeTopicsRequest> = struct<DescribeTopicsRequest>({
   topics: unique(array(topic, 1), (name) => name, 'topic'),
+  localOnly: optional(boolean),
 });
 
 const sizeOrNone = integer(-1, Number.MAX_SAFE_INTEGER, 'a size in bytes or -1');
@@ -62,6 +72,9 @@ export const describeTopicsResponse: Field<DescribeTopicsResponse> = struct<Desc
           logEndOffset: offsetOrNone,
           highWatermark: offsetOrNone,
           sizeBytes: sizeOrNone,
+          // Added without a version bump: optional, and older readers drop fields they do not know.
+          replicas: optional(array(nodeId, 0, 1024)),
+          isr: optional(array(nodeId, 0, 1024)),
         }),
       ),
     }),

@@ -29,6 +29,23 @@ describe('topics describe table', () => {
     );
   });
 
+  it('shows replicas and in-sync replicas in a cluster', () => {
+    const text = formatTopicTable([
+      {
+        name: 'ledger',
+        internal: false,
+        configs: {},
+        partitions: [
+          { partition: 0, leader: 2, replicas: [2, 3, 1], isr: [2, 1], logStartOffset: 0, logEndOffset: 12, highWatermark: 10, sizeBytes: 1500 },
+          { partition: 1, leader: -1, replicas: [3], isr: [3], logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: -1, errorCode: 5 },
+        ],
+      },
+    ]);
+    expect(text).toContain('  PARTITION  LEADER  REPLICAS  ISR  LOG-START  LOG-END  HIGH-WATERMARK  SIZE     ERROR');
+    expect(text).toContain('  0          2       2,3,1     2,1  0          12       10              1.5 KiB');
+    expect(text).toContain('  1          -       3         3    -          -        -               -        LEADER_NOT_AVAILABLE');
+  });
+
   it('prints unknown numbers as "-" and names partition errors', () => {
     const text = formatTopicTable([
       {

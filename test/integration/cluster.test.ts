@@ -39,7 +39,8 @@ async function node(id: number, seeds: NodeProcess[], restartOf?: NodeProcess): 
 async function createTopic(rill: Rill, topic: string, partitions: number): Promise<void> {
   const admin = rill.admin();
   await admin.connect();
-  expect(await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] })).toBe(true);
+  // One copy each: this test is about placement and leaders (replication-failover.test.ts has copies).
+  expect(await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] })).toBe(true);
   await admin.disconnect();
 }
 
@@ -78,10 +79,11 @@ describe('a cluster of three node processes', () => {
     // A 12-partition topic created through node 3 lands 4 partitions on each node.
     const admin = client(n3).admin();
     await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 12 }] })).toBe(true);
+    expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 12, replicationFactor: 1 }] })).toBe(true);
     // Bad requests get clear errors through any node, and the cluster carries on.
     expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }] })).toBe(false);
-    await expect(admin.createTopics({ topics: [{ topic: 'copies', numPartitions: 3, replicationFactor: 2 }] })).rejects.toMatchObject({ code: Errors.INVALID_REPLICATION_FACTOR.code });
+    await expect(admin.createTopics({ topics: [{ topic: 'copies', numPartitions: 3, replicationFactor: 4 }] })).rejects.toMatchObject({ code: Errors.INVALID_REPLICATION_FACTOR.code });
+    await expect(admin.createTopics({ topics: [{ topic: 'strict', numPartitions: 1, replicationFactor: 2, configs: { 'min.insync.replicas': '3' } }] })).rejects.toMatchObject({ code: Errors.INVALID_CONFIG.code });
     await expect(admin.createTopics({ topics: [{ topic: 'bad', numPartitions: 1, configs: { 'retention.ms': 'soon' } }] })).rejects.toMatchObject({ code: Errors.INVALID_CONFIG.code });
     for (const n of nodes) {
       await waitFor(async () => {

@@ -3,7 +3,10 @@
 //
 // Even by count: each replica goes to the broker holding the fewest replicas so far (so replica
 // counts never differ by more than one without racks); among those, the first replica of each
-// partition (its preferred leader) goes to the broker leading the fewest; then the lowest id. Rack-aware when racks are set: a partition's replicas take distinct racks
+// partition (its preferred leader) goes to the broker leading the fewest; then the lowest id.
+// The preferred leader is then the chosen replica leading the fewest: with a replication factor
+// equal to the broker count every broker holds a replica of every partition, so replica counts
+// alone would hand every preferred leadership to the same broker. Rack-aware when racks are set: a partition's replicas take distinct racks
 // while any rack is still unused by it (as Kafka's rack-aware assignment), so losing one rack
 // loses at most ceil(RF / racks) replicas of any partition.
 
@@ -45,8 +48,12 @@ export function placePartitions(brokers: readonly PlacementBroker[], partitions:
       }
       chosen.push(best);
       replicas.set(best.id, replicas.get(best.id)! + 1);
-      if (r === 0) leaders.set(best.id, leaders.get(best.id)! + 1);
     }
+    let lead = 0;
+    for (let i = 1; i < chosen.length; i++) if (leaders.get(chosen[i].id)! < leaders.get(chosen[lead].id)!) lead = i;
+    const [leader] = chosen.splice(lead, 1);
+    chosen.unshift(leader);
+    leaders.set(leader.id, leaders.get(leader.id)! + 1);
     assignments.push(chosen.map((b) => b.id));
   }
   return { ok: true, assignments };
