@@ -27,8 +27,8 @@ beforeAll(async () => {
     const s = await statusOf(n1);
     return s.controllerId > 0 && s.brokers.filter((b) => !b.fenced).length === 3;
   }, { timeoutMs: 20_000, what: 'the cluster to form' });
-  const created = await post(nodes[1], '/v1/topics', { name: TOPIC, partitions: 3 });
-  expect(created.status).toBe(201);
+  const created = await post(nodes[1], '/v1/topics', { name: TOPIC, partitions: 3, replicationFactor: 1 });
+  expect(created.status, await created.clone().text()).toBe(201);
   leaders = await waitFor(async () => {
     const s = await statusOf(n1);
     const mine = s.partitions.filter((p) => p.topic === TOPIC && p.leader > 0);

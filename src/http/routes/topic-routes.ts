@@ -48,6 +48,20 @@ async function describe(ctx: HttpContext, name: string): Promise<unknown> {
   };
 }
 
+/** How long a created topic may take to reach this node's metadata (a Raft commit, then applied here). */
+const APPLY_WAIT_MS = 5_000;
+
+/**
+ * In a cluster the controller commits a new topic and every node applies it a moment later; the
+ * node that forwarded the creation waits for it, so that the answer describes the topic rather
+ * than "does not exist". Bounded: past the bound the describe answers as it can.
+ */
+async function appliedHere(ctx: HttpContext, name: string): Promise<void> {
+  if (ctx.cluster() === null) return;
+  const deadline = Date.now() + APPLY_WAIT_MS;
+  while (ctx.registry.get(name) === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 export function topicRoutes(ctx: HttpContext): Route[] {
   return [
     {
@@ -60,6 +74,7 @@ export function topicRoutes(ctx: HttpContext): Route[] {
         const { topics } = await ctx.admin.createTopics({ topics: [{ name: wanted.name, partitions: wanted.partitions, replicationFactor: wanted.replicationFactor, configs: wanted.configs }] });
         const created = topics[0];
         if (created.errorCode !== 0) throw fromCode(created.errorCode, created.message, { topic: wanted.name });
+        await appliedHere(ctx, wanted.name);
         return ok(await describe(ctx, wanted.name), 201);
       },
     },
