@@ -104,16 +104,30 @@ function checkTop(what: string, groupId: string) {
   };
 }
 
-/** The groups the cluster's coordinators know, sorted by id (optionally only those in `states`). */
+/**
+ * The groups the cluster's coordinators know, sorted by id (optionally only those in `states`).
+ * Each node answers for the groups it coordinates, so every broker is asked, as Kafka's admin
+ * does; a broker that cannot answer is logged and left out (its groups are unreachable anyway
+ * until it or a new leader of its __consumer_offsets partitions serves them). All failing throws.
+ */
 export async function listGroups(ctx: GroupAdminContext, options: { states?: string[] } = {}): Promise<GroupListing[]> {
   ctx.checkConnected();
-  const response = await ctx.cluster.retry.run(async () => {
-    const connection = await ctx.cluster.anyConnection();
+  const listFrom = async (connection: Connection) => {
     const r = await connection.request(ApiKeys.ListGroups, { states: options.states }, undefined, ctx.cluster.requestTimeoutMs);
     checkTop('listing', '*')(r);
-    return r;
-  });
-  return response.header.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state })).sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+    return r.header.groups;
+  };
+  if (ctx.cluster.brokerIds().length === 0) await ctx.cluster.refreshMetadata();
+  const ids = ctx.cluster.brokerIds();
+  const answers = ids.length === 0
+    ? [{ status: 'fulfilled' as const, value: await ctx.cluster.retry.run(async () => listFrom(await ctx.cluster.anyConnection())) }]
+    : await Promise.allSettled(ids.map((id) => ctx.cluster.retry.run(async () => listFrom(await ctx.cluster.connection(id)))));
+  const failed = answers.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
+  if (failed.length === answers.length) throw failed[0].reason;
+  for (const f of failed) ctx.cluster.logger.warn({ err: f.reason }, 'listing groups: a broker did not answer; its groups are left out');
+  const byId = new Map<string, GroupListing>();
+  for (const a of answers) if (a.status === 'fulfilled') for (const g of a.value) byId.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.state });
+  return [...byId.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
 }
 
 /** State, assignor and members (client id, host, assignment) of each group; GROUP_ID_NOT_FOUND throws. */

@@ -305,6 +305,11 @@ export class Cluster {
   }
 
   /** An open connection to any broker: one already open, else a known broker, else a seed. */
+  /** Every broker the last metadata named. */
+  brokerIds(): number[] {
+    return [...this.brokers.keys()];
+  }
+
   async anyConnection(): Promise<Connection> {
     for (const connection of this.connections.values()) if (connection.isOpen) return connection;
     let lastError: unknown;

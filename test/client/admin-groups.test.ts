@@ -55,6 +55,8 @@ function setup() {
     retry: new RetryPolicy({ retries: 0 }),
     anyConnection: async () => connection,
     connection: async () => connection,
+    brokerIds: () => [1],
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
     ensureTopics: async (names: string[]) => {
       const missing = names.find((n) => !topics.has(n));
       if (missing !== undefined) throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `topic '${missing}' does not exist`);
