@@ -8,14 +8,10 @@
 import { Errors } from '../../errors.js';
 import type { MetadataState } from '../../cluster/metadata/metadata-state.js';
 import { isrOf } from '../../cluster/metadata/leader-election.js';
+import type { AlterIsrRequest } from '../../protocol/api-alter-isr.js';
 
-export interface AlterIsrRequest {
-  topic: string;
-  partition: number;
-  leader: number;
-  leaderEpoch: number;
-  isr: number[];
-}
+/** The wire request is the request: the same fields whether it crosses the network or not. */
+export type { AlterIsrRequest } from '../../protocol/api-alter-isr.js';
 
 export type AlterIsrAnswer = { ok: true; isr: number[] } | { ok: false; code: number; message: string; isr?: number[] };
 
