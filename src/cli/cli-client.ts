@@ -5,6 +5,7 @@
 // provides it (client-options.ts passes a real Rill where a CliClient is expected), and (2) unit
 // tests can drive the commands with a small fake and no broker.
 
+import type { GroupMemberDescription, PartitionLag } from '../client/admin-groups.js';
 import type { StartOffset } from './option-parsers.js';
 
 export interface CliClientConfig {
@@ -70,13 +71,8 @@ export interface CliGroupListing {
   state: string;
 }
 
-export interface CliGroupMember {
-  memberId: string;
-  groupInstanceId?: string;
-  clientId: string;
-  clientHost: string;
-  assignment: { topic: string; partitions: number[] }[];
-}
+/** The parts of a group member the CLI shows (the client's GroupMemberDescription has more). */
+export type CliGroupMember = Pick<GroupMemberDescription, 'memberId' | 'groupInstanceId' | 'clientId' | 'clientHost' | 'assignment'>;
 
 export interface CliGroupDescription {
   groupId: string;
@@ -88,13 +84,7 @@ export interface CliGroupDescription {
   members: CliGroupMember[];
 }
 
-export interface CliPartitionLag {
-  topic: string;
-  partition: number;
-  committedOffset: number;
-  logEndOffset: number;
-  lag: number | null;
-}
+export type CliPartitionLag = Pick<PartitionLag, 'topic' | 'partition' | 'committedOffset' | 'logEndOffset' | 'lag'>;
 
 export type CliResetTarget = { to: 'earliest' } | { to: 'latest' } | { to: 'offset'; offset: number } | { to: 'timestamp'; timestamp: number };
 
