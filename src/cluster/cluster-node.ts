@@ -29,6 +29,7 @@ import { systemRandom } from './random.js';
 import { RaftServer, type RaftStatus } from './raft/raft-server.js';
 import { FileRaftStorage } from './raft/raft-storage.js';
 import { TcpRaftTransport } from './raft/tcp-transport.js';
+import { DEFAULT_MAX_CONCURRENT_MOVES, reassignmentSteps } from './metadata/reassignment-steps.js';
 
 export interface BootstrapTopic {
   name: string;
@@ -58,6 +59,8 @@ export interface ClusterNodeOptions {
    * in sync (Kafka's leader.imbalance.check.interval.seconds, 300 s).
    */
   preferredElectionIntervalMs?: number;
+  /** Partitions a rebalance moves at once (rebalance.max.concurrent.moves). */
+  maxConcurrentMoves?: number;
   logger: Logger;
 }
 
@@ -309,6 +312,9 @@ export class ClusterNode {
       for (const { topic, partition } of this.state.preferredElectionsDue()) {
         this.propose(`preferred/${topic}/${partition}`, { type: 'elect-leader', topic, partition, preferred: true });
       }
+    }
+    for (const step of reassignmentSteps(this.state, this.options.maxConcurrentMoves ?? DEFAULT_MAX_CONCURRENT_MOVES)) {
+      this.propose(`${step.type}/${step.topic}/${step.partition}`, step);
     }
   }
 

@@ -10,6 +10,8 @@
 // With replication (issue 8) the new leader comes from the ISR (leader-election.ts): a fenced
 // broker leaves the ISRs it was in (unless it is the last member), 'alter-isr' is how a leader
 // shrinks or grows its ISR, and 'elect-leader' runs a clean, unclean or preferred election.
+// Reassignment (rebalance, reassignment.ts): queued targets, then per partition start (replicas =
+// target + old while the new ones catch up), finish (final replicas once in sync) or cancel.
 
 import { Packr } from 'msgpackr';
 import { Errors } from '../../errors.js';
@@ -17,6 +19,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import type { RaftStateMachine } from '../raft/raft-server.js';
 import { placePartitions } from './placement.js';
 import { electLeader, isrOf, isrWithout, preferredLeader, uncleanAllowed } from './leader-election.js';
+import { cancelMove, checkTarget, finishMove, isMoving, startMove, type ReassignmentCommand, type ReassignmentTarget } from './reassignment.js';
 
 export interface BrokerRecord {
   readonly id: number;
@@ -34,6 +37,9 @@ export interface PartitionRecord {
   readonly leaderEpoch: number;
   /** In-sync replicas (leader included); absent in records from before replication: all replicas. */
   readonly isr?: readonly number[];
+  /** While a reassignment moves the partition: replicas joining (catching up) and leaving. */
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
 }
 
 export interface TopicRecord {
@@ -56,7 +62,8 @@ export type MetadataCommand =
   /** A partition leader's ISR change; fenced unless leader and leaderEpoch are the current ones. */
   | { type: 'alter-isr'; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] }
   /** A leader election for one partition: from the ISR (or unclean if the topic allows), or the preferred replica. */
-  | { type: 'elect-leader'; topic: string; partition: number; preferred?: boolean };
+  | { type: 'elect-leader'; topic: string; partition: number; preferred?: boolean }
+  | ReassignmentCommand;
 
 export type MetadataResult =
   | { ok: true; topic?: TopicRecord; /** elect-leader: the election was unclean (records may be lost). */ unclean?: boolean }
@@ -72,11 +79,15 @@ interface Snapshot {
   brokers: BrokerRecord[];
   topics: TopicRecord[];
   lastIndex: number;
+  /** Queued reassignment targets (absent in snapshots from before reassignment). */
+  reassignments?: ReassignmentTarget[];
 }
 
 export class MetadataState implements RaftStateMachine<MetadataResult> {
   private brokerMap = new Map<number, BrokerRecord>();
   private topicMap = new Map<string, TopicRecord>();
+  /** Reassignment targets queued by a rebalance, not started yet (the controller starts them in order). */
+  private queued: ReassignmentTarget[] = [];
   /** The last Raft index applied: the metadata version clients compare. */
   version = 0;
   private readonly listeners = new Set<() => void>();
@@ -124,7 +135,7 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
   }
 
   snapshot(): Uint8Array {
-    const s: Snapshot = { brokers: this.brokers(), topics: this.topics(), lastIndex: this.version };
+    const s: Snapshot = { brokers: this.brokers(), topics: this.topics(), lastIndex: this.version, reassignments: this.queued };
     return packr.pack(s);
   }
 
@@ -132,6 +143,7 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
     const s = packr.unpack(data) as Snapshot;
     this.brokerMap = new Map(s.brokers.map((b) => [b.id, b]));
     this.topicMap = new Map(s.topics.map((t) => [t.name, t]));
+    this.queued = s.reassignments ?? [];
     this.version = lastIndex;
     this.changed();
   }
@@ -169,6 +181,7 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
       }
       case 'delete-topic':
         if (!this.topicMap.delete(c.name)) return fail(Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `no topic ${c.name}`);
+        this.queued = this.queued.filter((m) => m.topic !== c.name);
         return { ok: true };
       case 'set-topic-config': {
         const topic = this.topicMap.get(c.name);
@@ -197,6 +210,11 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
         return this.alterIsr(c);
       case 'elect-leader':
         return this.electOne(c);
+      case 'queue-reassignments':
+      case 'start-reassignment':
+      case 'finish-reassignment':
+      case 'cancel-reassignments':
+        return this.reassign(c);
       default:
         return fail(Errors.INVALID_REQUEST.code, `unknown metadata command ${(c as { type: unknown }).type}`);
     }
@@ -276,6 +294,61 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
       return { ...p, leader: elected.leader, leaderEpoch: p.leaderEpoch + 1, isr: elected.isr };
     });
     return result.ok && unclean ? { ...result, unclean } : result;
+  }
+
+  /** Queued reassignment targets, in the order the controller starts them. */
+  queuedReassignments(): readonly ReassignmentTarget[] {
+    return this.queued;
+  }
+
+  /** Partitions being moved now. */
+  movingPartitions(): { topic: string; partition: number; record: PartitionRecord }[] {
+    const out: { topic: string; partition: number; record: PartitionRecord }[] = [];
+    for (const t of this.topics()) t.partitions.forEach((record, partition) => isMoving(record) && out.push({ topic: t.name, partition, record }));
+    return out;
+  }
+
+  private reassign(c: ReassignmentCommand): MetadataResult {
+    const live = (id: number) => this.brokerMap.get(id)?.fenced === false;
+    switch (c.type) {
+      case 'queue-reassignments': {
+        if (this.queued.length > 0 || this.movingPartitions().length > 0) return fail(Errors.REASSIGNMENT_IN_PROGRESS.code, 'a rebalance is already moving partitions');
+        for (const m of c.moves) {
+          if (this.topicMap.get(m.topic)?.partitions[m.partition] === undefined) return fail(Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `no partition ${m.topic}-${m.partition}`);
+          const bad = checkTarget(m.replicas, (id) => this.brokerMap.get(id));
+          if (bad !== null) return fail(bad.code, `${m.topic}-${m.partition}: ${bad.message}`);
+        }
+        this.queued = c.moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: [...m.replicas] }));
+        return { ok: true };
+      }
+      case 'start-reassignment': {
+        const at = this.queued.findIndex((m) => m.topic === c.topic && m.partition === c.partition);
+        if (at < 0) return fail(Errors.NO_REASSIGNMENT_IN_PROGRESS.code, `no move of ${c.topic}-${c.partition} is queued`);
+        const [move] = this.queued.splice(at, 1);
+        return this.withPartition(c.topic, c.partition, (p) => {
+          if (isMoving(p)) return fail(Errors.REASSIGNMENT_IN_PROGRESS.code, `${c.topic}-${c.partition} is already moving`);
+          // A target broker fenced since the plan: the move is dropped (a later rebalance plans anew).
+          const bad = checkTarget(move.replicas, (id) => this.brokerMap.get(id));
+          return bad === null ? startMove(p, move.replicas) : fail(bad.code, bad.message);
+        });
+      }
+      case 'finish-reassignment':
+        return this.withPartition(c.topic, c.partition, (p) => {
+          const next = finishMove(p, live);
+          return 'code' in next ? fail(next.code, next.message) : next;
+        });
+      case 'cancel-reassignments': {
+        const moving = this.movingPartitions();
+        if (this.queued.length === 0 && moving.length === 0) return fail(Errors.NO_REASSIGNMENT_IN_PROGRESS.code, 'no rebalance is moving partitions');
+        this.queued = [];
+        for (const { topic, partition, record } of moving) {
+          const back = cancelMove(record, live);
+          if (back !== null) this.withPartition(topic, partition, () => back);
+          else this.logger.warn({ topic, partition }, 'a move cannot be cancelled: none of the original replicas is in sync any more; it goes on');
+        }
+        return { ok: true };
+      }
+    }
   }
 
   private warnUnclean(topic: string, partition: number, p: PartitionRecord, leader: number): void {
