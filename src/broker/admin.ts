@@ -268,7 +268,7 @@ export class Admin {
           const placement = this.cluster?.replicasOf(name, partition) ?? {};
           if (status !== undefined && this.cluster !== null && status.replication?.role === 'leader') {
             // Led here: the log's figures, and the high watermark the ISR has reached.
-            return { partition, errorCode: 0, leader: identity.nodeId, logStartOffset: status.logStartOffset, logEndOffset: status.logEndOffset, highWatermark: status.replication.highWatermark, sizeBytes: status.size, ...placement };
+            return { partition, errorCode: 0, leader: identity.nodeId, logStartOffset: status.logStartOffset, logEndOffset: status.logEndOffset, highWatermark: status.replication.highWatermark, sizeBytes: status.size, ...placement, ...(status.replication.followers === undefined ? {} : { replicaLogEndOffsets: status.replication.followers }) };
           }
           if (this.cluster !== null) {
             // Described by its leader; this node only knows who that is (and holds a follower's copy at most).

@@ -29,7 +29,6 @@ import {
   type ListTopicsResponse,
   type MetadataRequest,
   type MetadataResponse,
-  type PartitionMove,
   type RebalanceRequest,
   type RebalanceResponse,
   type RequestHeaders,
@@ -39,6 +38,7 @@ import { logConfigFromProperties } from '../storage/index.js';
 import { type BrokerConfig } from './config.js';
 import { type ClusterView } from './cluster-view.js';
 import { peerRequest } from './peer-request.js';
+import { rebalanceOnController } from './cluster-rebalance.js';
 import { logShareOf, replicationConfigOf } from './replication/replication-configs.js';
 import { isrOf, MIN_INSYNC_REPLICAS, UNCLEAN_LEADER_ELECTION } from '../cluster/metadata/leader-election.js';
 import { MAX_PARTITIONS, type TopicMetadata } from './topic-registry.js';
@@ -244,61 +244,18 @@ export class ClusterAdmin {
   }
 
   /**
-   * Evens out partition leaders by count over the live brokers: while the busiest broker leads two
-   * more than the idlest, one of its empty partitions moves there (see api-rebalance.ts for why
-   * only empty ones). Emptiness is asked of each leader with ListOffsets just before the moves.
+   * Rebalance: plans moves that even out replicas and preferred leaders over the live brokers and
+   * queues them, or lists or cancels the rebalance in progress (cluster-rebalance.ts). The moves
+   * copy data through replication; the controller drives them.
    */
   async rebalance(request: RebalanceRequest): Promise<RebalanceResponse> {
     const forwarded = await this.forward(ApiKeys.Rebalance, request, () => ({ ...this.noController(), moves: [], skipped: 0 }));
     if (forwarded !== null) return forwarded;
-    const state = this.node.state;
-    const live = state.brokers().filter((b) => !b.fenced);
-    if (live.length < 2) return { errorCode: 0, moves: [], skipped: 0 };
-    const led = new Map<number, { topic: string; partition: number }[]>(live.map((b) => [b.id, []]));
-    for (const t of state.topics()) t.partitions.forEach((p, partition) => p.replicas.length === 1 && led.get(p.leader)?.push({ topic: t.name, partition }));
-    // Which of them are empty: one ListOffsets (latest) per leader.
-    const empty = new Set<string>();
-    await Promise.all(
-      [...led].map(async ([id, refs]) => {
-        const address = this.node.brokerAddress(id);
-        if (address === undefined || refs.length === 0) return;
-        try {
-          const answer = await peerRequest(address, ApiKeys.ListOffsets, { partitions: refs.map((r) => ({ ...r, timestamp: -1 })) }, { timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes });
-          for (const p of answer.partitions) if (p.errorCode === 0 && p.offset === 0) empty.add(`${p.topic}/${p.partition}`);
-        } catch (error) {
-          this.logger.warn({ broker: id, err: error }, 'rebalance could not learn which partitions are empty; leaving them in place');
-        }
-      }),
-    );
-    const moves: PartitionMove[] = [];
-    let skipped = 0;
-    const blocked = new Set<string>();
-    for (;;) {
-      const byLoad = [...led].sort((a, b) => a[1].length - b[1].length || a[0] - b[0]);
-      const [idle, idleRefs] = byLoad[0];
-      const [busy, busyRefs] = byLoad[byLoad.length - 1];
-      if (busyRefs.length - idleRefs.length <= 1) break;
-      const i = busyRefs.findIndex((r) => empty.has(`${r.topic}/${r.partition}`));
-      if (i < 0) {
-        // Nothing more can leave the busiest broker; the others may still even out among themselves.
-        skipped += busyRefs.length - idleRefs.length - 1;
-        blocked.add(String(busy));
-        led.delete(busy);
-        if (led.size < 2) break;
-        continue;
-      }
-      const [ref] = busyRefs.splice(i, 1);
-      idleRefs.push(ref);
-      moves.push({ topic: ref.topic, partition: ref.partition, from: busy, to: idle });
+    try {
+      return await rebalanceOnController({ node: this.node, logger: this.logger, timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes }, request);
+    } catch (error) {
+      return { ...failure(error), moves: [], skipped: 0 };
     }
-    if (!request.dryRun) {
-      for (const move of moves) {
-        const result = await this.node.submit({ type: 'move-partition', name: move.topic, partition: move.partition, replicas: [move.to] });
-        if (!result.ok) return { errorCode: result.code, message: result.message, moves, skipped };
-      }
-      if (moves.length > 0) this.logger.info({ moves: moves.length, skipped }, 'rebalance moved partitions');
-    }
-    return { errorCode: 0, moves, skipped };
   }
 
   /** default.replication.factor, or (-1) min(3, live nodes) as the issue asks. */

@@ -19,8 +19,13 @@
 // Serving is decided per request by leaderCheck(): only the partition's leader per the metadata
 // answers Produce, Fetch and ListOffsets; anyone else answers NOT_LEADER_OR_FOLLOWER with the
 // leader's id (or LEADER_NOT_AVAILABLE while it has none, or while this leader is still opening
-// the partition). A partition moved away by a rebalance keeps its files here (never deleted
-// without the topic); they are reopened should it ever come back.
+// the partition).
+//
+// A replica a reassignment moved off this node (rebalance) is closed and its files deleted — but
+// only once this node's metadata has caught up with the controller's, for the same reason as
+// above: while a restarted node replays the log, a partition it holds may look moved away in an
+// old entry and come back in a later one. The sweep also runs once after start, so a replica moved
+// away while this node was down is deleted when it comes back.
 
 import { Errors, type ErrorSpec } from '../errors.js';
 import { type Logger } from '../logger.js';
@@ -67,6 +72,8 @@ export class ClusterView {
   private scheduled = false;
   private again = false;
   private stopped = false;
+  /** Local partition files may belong to replicas moved off this node (set at start and on every loss). */
+  private sweepDue = true;
 
   constructor(ctx: { node: ClusterNode; registry: TopicRegistry; placement: PartitionPlacement; pool: SlotPool; logger: Logger; replication?: ClusterReplication }) {
     this.node = ctx.node;
@@ -154,6 +161,11 @@ export class ClusterView {
 
     const lose = [...this.opened].filter(([k]) => !wanted.has(k)).map(([, ref]) => ref);
     await this.closePartitions(lose);
+    if (lose.length > 0) this.sweepDue = true;
+    if (this.sweepDue && this.node.metadataCaughtUp()) {
+      this.sweepDue = false;
+      await this.deleteMovedReplicas(topics, wanted);
+    }
     // Topics deleted from the metadata: gone here too.
     const live = new Set(topics.map((t) => t.name));
     for (const name of live) this.seen.add(name);
@@ -189,6 +201,17 @@ export class ClusterView {
       setTimeout(() => this.schedule(), CATCH_UP_RETRY_MS).unref();
     }
     this.node.updateLoad({ partitions: this.opened.size, leaders: this.hosted().filter((h) => h.role === 'leader').length });
+  }
+
+  /** Deletes the files of partitions of live topics this node is no longer a replica of. */
+  private async deleteMovedReplicas(topics: readonly TopicRecord[], wanted: ReadonlyMap<string, unknown>): Promise<void> {
+    for (const t of topics) {
+      if (this.registry.get(t.name)?.partitions !== t.partitions.length) continue;
+      for (let partition = 0; partition < t.partitions.length; partition++) {
+        if (wanted.has(key(t.name, partition)) || this.opened.has(key(t.name, partition))) continue;
+        await this.registry.deletePartition(t.name, partition).catch((error) => this.logger.error({ topic: t.name, partition, err: error }, 'deleting a moved replica\'s files failed'));
+      }
+    }
   }
 
   private async openPartitions(refs: { topic: string; partition: number }[]): Promise<void> {

@@ -94,7 +94,7 @@ export default async function handleTask(task: OwnerTask): Promise<unknown> {
       const byKey = new Map(replicas.status().map((r) => [`${r.topic}/${r.partition}`, r]));
       return stats.map((s) => {
         const r = byKey.get(`${s.topic}/${s.partition}`);
-        return r === undefined ? s : { ...s, replication: { role: r.role, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, highWatermark: r.highWatermark, underReplicated: r.underReplicated } };
+        return r === undefined ? s : { ...s, replication: { role: r.role, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, highWatermark: r.highWatermark, underReplicated: r.underReplicated, followers: r.followers } };
       });
     }
     case 'retention':

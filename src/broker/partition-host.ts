@@ -34,7 +34,7 @@ export interface PartitionStatus {
   flushes: number;
   flushSeconds: number;
   /** Replicated partitions only (replication/replica-manager.ts). */
-  replication?: { role: 'leader' | 'follower'; leader: number; leaderEpoch: number; isr: readonly number[]; highWatermark: number; underReplicated: boolean };
+  replication?: { role: 'leader' | 'follower'; leader: number; leaderEpoch: number; isr: readonly number[]; highWatermark: number; underReplicated: boolean; followers?: { replica: number; logEndOffset: number }[] };
 }
 
 export interface ProduceResult {

@@ -12,7 +12,7 @@
 // A topic directory without a readable topic.json is ignored with a warning (never deleted: it
 // may hold data someone wants back).
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { writeDurably } from '../storage/index.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -151,6 +151,21 @@ export class TopicRegistry {
     this.topics.set(name, updated);
     this.logger.info({ topic: name, added: missing }, 'added topic config');
     return updated;
+  }
+
+  /**
+   * Deletes one partition's files (a reassignment moved its replica off this node): gone from
+   * topics/ at once (one rename), removed in the background. The caller closes the log first. A
+   * partition directory that is not there is nothing to delete.
+   */
+  deletePartition(name: string, partition: number, now = Date.now()): Promise<void> {
+    const dir = this.partitionDir(name, partition);
+    if (!existsSync(dir)) return Promise.resolve();
+    const trash = join(this.deletedDir, `${name}-${partition}-${now}`);
+    renameSync(dir, trash);
+    syncDirectory(join(this.topicsDir, name));
+    this.logger.info({ topic: name, partition }, 'deleted a partition replica moved off this node');
+    return rm(trash, { recursive: true, force: true });
   }
 
   /**

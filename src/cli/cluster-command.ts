@@ -1,22 +1,24 @@
-// `rill cluster status|rebalance|up`: looking at and running a cluster. Main thread.
+// `rill cluster status|rebalance|reassignments|up`: looking at and running a cluster. Main thread.
 //
 // status and rebalance are one request to one node (the first of --brokers that answers): status
 // shows that node's view (gossip members, the controller, registered brokers, where partitions
-// are); rebalance is forwarded by any node to the active controller. `up` is cluster-up.ts.
+// are); rebalance is forwarded by any node to the active controller (rebalance-command.ts). `up`
+// is cluster-up.ts.
 
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { RillError, errorSpecByCode } from '../errors.js';
-import { Connection, parseAddress } from '../client/connection.js';
-import { silentLogger } from '../client/logger.js';
-import { ApiKeys, type ApiKey, type ClusterStatusResponse, type RequestHeaders, type ResponseHeaders } from '../protocol/index.js';
+import { ApiKeys, type ClusterStatusResponse } from '../protocol/index.js';
+import { askBroker as ask } from './ask-broker.js';
 import { addClientOptions, clientOptions } from './client-options.js';
 import { clusterUpCommand } from './cluster-up.js';
 import { action } from './fail.js';
+import { reassignmentsCommand, rebalanceCommand } from './rebalance-command.js';
 
 export function clusterCommand(): Command {
-  const cluster = new Command('cluster').description('look at and run a cluster: status, rebalance, up');
+  const cluster = new Command('cluster').description('look at and run a cluster: status, rebalance, reassignments, up');
   cluster.addCommand(statusCommand());
   cluster.addCommand(rebalanceCommand());
+  cluster.addCommand(reassignmentsCommand());
   cluster.addCommand(clusterUpCommand());
   cluster.addHelpText(
     'after',
@@ -24,27 +26,11 @@ export function clusterCommand(): Command {
 Examples:
   $ rill cluster up --nodes 3
   $ rill cluster status --brokers 127.0.0.1:9401
-  $ rill cluster rebalance --dry-run`,
+  $ rill cluster rebalance --dry-run
+  $ rill cluster rebalance --wait
+  $ rill cluster reassignments`,
   );
   return cluster;
-}
-
-/** One request to the first of the brokers that answers. */
-async function ask<K extends ApiKey>(brokers: string[], timeoutMs: number, apiKey: K, header: RequestHeaders[K]): Promise<ResponseHeaders[K]> {
-  let lastError: unknown;
-  for (const broker of brokers) {
-    const { host, port } = parseAddress(broker);
-    let connection: Connection | undefined;
-    try {
-      connection = await Connection.open({ host, port, clientId: 'rill-cli', connectionTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, maxFrameBytes: 64 << 20, logger: silentLogger });
-      return (await connection.request(apiKey, header, undefined, timeoutMs)).header;
-    } catch (error) {
-      lastError = error;
-    } finally {
-      connection?.close();
-    }
-  }
-  throw lastError;
 }
 
 function statusCommand(): Command {
@@ -55,27 +41,6 @@ function statusCommand(): Command {
       const { brokers, timeoutMs } = clientOptions(command);
       const status = await ask(brokers, timeoutMs, ApiKeys.ClusterStatus, {});
       process.stdout.write(options.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
-    }),
-  );
-  return command;
-}
-
-function rebalanceCommand(): Command {
-  const command = new Command('rebalance')
-    .description('even out partitions over the live nodes (moves only empty partitions: one copy per partition, no data is copied)')
-    .addOption(new Option('--dry-run', 'show the moves without making them'));
-  addClientOptions(command);
-  command.action(
-    action(async (options: { dryRun?: boolean }) => {
-      const { brokers, timeoutMs } = clientOptions(command);
-      const answer = await ask(brokers, timeoutMs, ApiKeys.Rebalance, { dryRun: options.dryRun === true });
-      if (answer.errorCode !== 0) throw new RillError(errorSpecByCode(answer.errorCode), answer.message ?? 'rebalance failed');
-      const verb = options.dryRun ? 'Would move' : 'Moved';
-      for (const m of answer.moves) process.stdout.write(`${verb} ${m.topic}-${m.partition}: node ${m.from} -> node ${m.to}\n`);
-      process.stdout.write(`${verb} ${answer.moves.length} partition(s).`);
-      if (answer.skipped > 0) process.stdout.write(` ${answer.skipped} partition(s) hold records and stay where they are (a move would need replication).`);
-      process.stdout.write('\n');
-      if (answer.message !== undefined && answer.moves.length === 0) process.stdout.write(`${answer.message}\n`);
     }),
   );
   return command;

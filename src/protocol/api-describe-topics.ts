@@ -31,6 +31,13 @@ export interface PartitionDescription {
   replicas?: number[];
   /** In-sync replicas per the metadata (a cluster; absent on a single node). */
   isr?: number[];
+  /** The leader's view of each follower: its log end as of its last fetch, -1 before any (a cluster). */
+  replicaLogEndOffsets?: ReplicaLogEnd[];
+}
+
+export interface ReplicaLogEnd {
+  replica: number;
+  logEndOffset: number;
 }
 
 export interface TopicDescription {
@@ -75,6 +82,7 @@ export const describeTopicsResponse: Field<DescribeTopicsResponse> = struct<Desc
           // Added without a version bump: optional, and older readers drop fields they do not know.
           replicas: optional(array(nodeId, 0, 1024)),
           isr: optional(array(nodeId, 0, 1024)),
+          replicaLogEndOffsets: optional(array(struct<ReplicaLogEnd>({ replica: nodeId, logEndOffset: offsetOrNone }), 0, 1024)),
         }),
       ),
     }),

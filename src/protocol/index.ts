@@ -72,7 +72,7 @@ export type { ListedGroup, ListGroupsRequest, ListGroupsResponse } from './api-l
 export type { DescribedGroup, DescribedMember, DescribeGroupsRequest, DescribeGroupsResponse } from './api-describe-groups.js';
 export type { DeletedGroup, DeleteGroupsRequest, DeleteGroupsResponse } from './api-delete-groups.js';
 export type { ClusterBrokerStatus, ClusterMemberStatus, ClusterPartitionStatus, ClusterStatusRequest, ClusterStatusResponse } from './api-cluster-status.js';
-export type { PartitionMove, RebalanceRequest, RebalanceResponse } from './api-rebalance.js';
+export type { PartitionMove, ReassignmentProgress, RebalanceRequest, RebalanceResponse, ReplicaProgress } from './api-rebalance.js';
 export type { ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchedPartition, ReplicaFetchResponse } from './api-replica-fetch.js';
 export type { EpochAnswer, EpochQuery, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
 export type { AlterIsrRequest, AlterIsrResponse } from './api-alter-isr.js';

@@ -36,7 +36,7 @@ export interface IsrTrackerOptions {
 
 export class IsrTracker {
   readonly self: number;
-  readonly replicas: readonly number[];
+  private assigned: readonly number[];
   private committed: readonly number[];
   private pending: readonly number[] | null = null;
   private readonly followers = new Map<number, FollowerProgress>();
@@ -45,7 +45,7 @@ export class IsrTracker {
 
   constructor(options: IsrTrackerOptions) {
     this.self = options.self;
-    this.replicas = options.replicas;
+    this.assigned = options.replicas;
     this.committed = options.isr.includes(options.self) ? options.isr : [options.self, ...options.isr];
     this.epochStartOffset = options.epochStartOffset;
     this.hw = options.highWatermark;
@@ -53,6 +53,22 @@ export class IsrTracker {
     for (const r of options.replicas) {
       if (r !== options.self) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs: options.now, lastFetchMs: options.now, lastFetchLeaderLogEnd: -1 });
     }
+  }
+
+  get replicas(): readonly number[] {
+    return this.assigned;
+  }
+
+  /**
+   * The replica set changed within the epoch (a reassignment adds or removes replicas): a new
+   * follower starts with a full lag window, as at the start of an epoch; a removed one is forgotten.
+   */
+  setReplicas(replicas: readonly number[], now: number): void {
+    this.assigned = replicas;
+    for (const r of replicas) {
+      if (r !== this.self && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs: now, lastFetchMs: now, lastFetchLeaderLogEnd: -1 });
+    }
+    for (const r of [...this.followers.keys()]) if (!replicas.includes(r)) this.followers.delete(r);
   }
 
   /** The ISR the controller has committed. */

@@ -102,6 +102,13 @@ export class PartitionReplica implements ReplicaHooks {
     return this.role?.kind === 'leader' && this.role.tracker.isr.length < this.role.tracker.replicas.length;
   }
 
+  /** Leader only: each follower's log end as of its last fetch (-1 before its first); [] otherwise. */
+  followerLogEnds(): { replica: number; logEndOffset: number }[] {
+    if (this.role?.kind !== 'leader') return [];
+    const tracker = this.role.tracker;
+    return tracker.replicas.filter((r) => r !== this.settings.brokerId).map((replica) => ({ replica, logEndOffset: tracker.follower(replica)?.logEndOffset ?? -1 }));
+  }
+
   /** Leader whose ISR is below min.insync.replicas (acks=all produces fail). */
   get underMinIsr(): boolean {
     return this.role?.kind === 'leader' && this.role.tracker.isr.length < this.role.minInsync;
@@ -119,9 +126,11 @@ export class PartitionReplica implements ReplicaHooks {
     const self = this.settings.brokerId;
     const minInsync = Math.max(1, m.minInsyncReplicas ?? 1);
     if (m.leaderEpoch === this.leaderEpoch && this.role !== null) {
-      // Same epoch: only the ISR (committed by the controller) or min.insync.replicas changed.
+      // Same epoch: the ISR (committed by the controller), min.insync.replicas, or the replica set
+      // (a reassignment adds followers, then drops the old ones) changed.
       if (this.role.kind === 'leader' && m.leader === self) {
         this.role.minInsync = minInsync;
+        this.role.tracker.setReplicas(m.replicas, now);
         this.committed(m.isr);
       }
       return 'unchanged';

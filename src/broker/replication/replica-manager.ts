@@ -53,6 +53,8 @@ export interface ReplicaStatus {
   highWatermark: number;
   logEndOffset: number;
   underReplicated: boolean;
+  /** Leader only: each follower's log end as of its last fetch (-1 before its first). */
+  followers?: { replica: number; logEndOffset: number }[];
 }
 
 /** Lets the caller cut a long poll short (the network front's EndWait): set ended, end the wait. */
@@ -250,6 +252,7 @@ export class ReplicaManager {
       highWatermark: r.highWatermark,
       logEndOffset: r.log.logEndOffset,
       underReplicated: r.underReplicated,
+      ...(r.isLeader ? { followers: r.followerLogEnds() } : {}),
     }));
   }
 
