@@ -35,10 +35,13 @@ export async function rebalanceOnController(ctx: RebalanceContext, request: Reba
   }
   const live = state.brokers().filter((b) => !b.fenced);
   const liveIds = new Set(live.map((b) => b.id));
+  const chosen = request.topics === undefined ? null : new Set(request.topics);
+  const unknown = request.topics?.find((name) => state.topic(name) === undefined);
+  if (unknown !== undefined) return { errorCode: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, message: `no topic ${unknown}`, moves: [], skipped: 0 };
   const planned = planReassignment(
     live,
     state.topics().flatMap((t) =>
-      t.partitions.map((p, partition) => ({ topic: t.name, partition, replicas: p.replicas, movable: p.leader !== NO_LEADER && !isMoving(p) && p.replicas.every((r) => liveIds.has(r)) })),
+      t.partitions.map((p, partition) => ({ topic: t.name, partition, replicas: p.replicas, movable: (chosen === null || chosen.has(t.name)) && p.leader !== NO_LEADER && !isMoving(p) && p.replicas.every((r) => liveIds.has(r)) })),
     ),
   );
   const moves = planned.map(describeMove);

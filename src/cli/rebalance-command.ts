@@ -22,18 +22,19 @@ export function rebalanceCommand(): Command {
   const command = new Command('rebalance')
     .description('even out partition replicas and preferred leaders over the live nodes: new replicas copy the data from the leaders, then the old ones are deleted')
     .addOption(new Option('--dry-run', 'show the moves without making them'))
+    .addOption(new Option('--topics <names>', 'move only partitions of these topics (comma-separated); every topic still counts towards the load'))
     .addOption(new Option('--wait', 'wait until every move is done, showing progress'))
     .addOption(new Option('--cancel', 'cancel the rebalance in progress (moves in progress go back to their old replicas)').conflicts(['dryRun', 'wait']));
   addClientOptions(command);
   command.action(
-    action(async (options: { dryRun?: boolean; wait?: boolean; cancel?: boolean }) => {
+    action(async (options: { dryRun?: boolean; topics?: string; wait?: boolean; cancel?: boolean }) => {
       const { brokers, timeoutMs } = clientOptions(command);
       if (options.cancel === true) {
         const answer = checked(await askBroker(brokers, timeoutMs, ApiKeys.Rebalance, { cancel: true }), 'cancel');
         process.stdout.write(`${answer.message ?? 'cancelled'}\n`);
         return;
       }
-      const answer = checked(await askBroker(brokers, timeoutMs, ApiKeys.Rebalance, { dryRun: options.dryRun === true }), 'rebalance');
+      const answer = checked(await askBroker(brokers, timeoutMs, ApiKeys.Rebalance, { dryRun: options.dryRun === true, ...(options.topics === undefined ? {} : { topics: options.topics.split(',').filter((t) => t !== '') }) }), 'rebalance');
       const verb = options.dryRun ? 'Would move' : 'Moving';
       for (const m of answer.moves) {
         const replicas = m.replicas === undefined || m.target === undefined ? `node ${m.from} -> node ${m.to}` : `replicas ${m.replicas.join(',')} -> ${m.target.join(',')}`;

@@ -14,12 +14,14 @@
 //
 // Fields added without a version bump are optional, so older readers drop what they do not know.
 
-import { errorCode, errorMessage, nodeId, offsetOrNone, partition, topicInResponse } from './fields.js';
+import { errorCode, errorMessage, nodeId, offsetOrNone, partition, topic, topicInResponse } from './fields.js';
 import { array, boolean, nonNegativeInt32, oneOf, optional, struct, type Field } from './schema.js';
 
 export interface RebalanceRequest {
   /** Plan only. Absent means false. */
   dryRun?: boolean;
+  /** Move only partitions of these topics (all topics still count towards each node's load). */
+  topics?: string[];
   /** List the moves in progress and queued, with their progress; moves nothing. */
   list?: boolean;
   /** Cancel the rebalance: queued moves are dropped, moves in progress go back to their old replicas. */
@@ -72,7 +74,7 @@ export interface RebalanceResponse {
   reassignments?: ReassignmentProgress[];
 }
 
-export const rebalanceRequest: Field<RebalanceRequest> = struct<RebalanceRequest>({ dryRun: optional(boolean), list: optional(boolean), cancel: optional(boolean) });
+export const rebalanceRequest: Field<RebalanceRequest> = struct<RebalanceRequest>({ dryRun: optional(boolean), topics: optional(array(topic, 0, 10_000)), list: optional(boolean), cancel: optional(boolean) });
 
 const nodes = array(nodeId, 0, 1024);
 

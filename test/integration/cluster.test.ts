@@ -1,7 +1,10 @@
 // Three real node processes forming one cluster: topics placed over all of them, produce through
 // one node and consume through another (the client follows leaders), a node SIGKILLed and
-// restarted, the controller leader killed, and `rill cluster status`.
+// restarted, a rebalance moving partitions that hold data onto the restarted node, the controller
+// leader killed, and `rill cluster status`.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Errors } from '../../src/errors.js';
 import { Rill } from '../../src/client/index.js';
@@ -145,19 +148,51 @@ describe('a cluster of three node processes', () => {
     const all = await consumeAll(client(n3b), 'orders', sent.length + during.length);
     expect(all.sort()).toEqual([...sent, ...during].sort());
 
-    // `rill cluster rebalance` gives node 3 its share, moving only empty partitions.
-    const rebalance = spawnTs(cli, ['cluster', 'rebalance', '--brokers', `127.0.0.1:${n2.port}`]);
+    // `later` holds data: an idempotent acks=all producer writes numbered messages to every partition.
+    const laterProducer = client(n1, n2).producer({ lingerMs: 1, idempotent: true, acks: -1 });
+    await laterProducer.connect();
+    const perPartition = 20;
+    for (let partition = 0; partition < 6; partition++) {
+      await laterProducer.send({ topic: 'later', messages: Array.from({ length: perPartition }, (_, i) => ({ partition, value: `${partition}:${i}` })) });
+    }
+
+    // `rill cluster rebalance --topics later --wait` gives node 3 its share of later, copying the
+    // data: the new replica catches up from the single copy, then leads, and the old copy goes.
+    const rebalance = spawnTs(cli, ['cluster', 'rebalance', '--topics', 'later', '--wait', '--brokers', `127.0.0.1:${n2.port}`]);
     let moved = '';
     rebalance.stdout!.on('data', (chunk: Buffer) => (moved += chunk.toString()));
     const rebalanceErr = collectStderr(rebalance);
     expect((await waitForExit(rebalance)).code, rebalanceErr()).toBe(0);
-    const moves = [...moved.matchAll(/^Moved (\S+)-(\d+): node (\d) -> node 3$/gm)];
-    expect(moves.length).toBeGreaterThanOrEqual(2);
-    expect(moves.every((m) => m[1] !== 'orders')).toBe(true); // orders' partitions hold records
-    await waitFor(async () => {
+    const moves = [...moved.matchAll(/^Moving later-(\d+): replicas ([12]) -> 3$/gm)].map((m) => ({ partition: Number(m[1]), from: Number(m[2]) }));
+    expect(moves.length, moved).toBeGreaterThanOrEqual(1);
+    expect(moved).toContain(`Done: moved ${moves.length} partition(s).`);
+    const s3 = await waitFor(async () => {
       const s = await statusOf(n3b);
-      return moves.every((m) => s.partitions.find((p) => p.topic === m[1] && p.partition === Number(m[2]))?.leader === 3) && leaderCounts(s, 'orders').get(3) === 4;
-    }, { what: 'the moves applied' });
+      return moves.every((m) => s.partitions.find((p) => p.topic === 'later' && p.partition === m.partition)?.leader === 3) ? s : null;
+    }, { what: 'the moves applied on node 3' });
+    expect(moves.every((m) => s3.partitions.find((p) => p.topic === 'later' && p.partition === m.partition)!.replicas.join() === '3')).toBe(true);
+    // The old copies are deleted from disk; the new ones are on node 3's.
+    const byId = new Map([[1, n1], [2, n2]]);
+    await waitFor(() => moves.every((m) => !existsSync(join(byId.get(m.from)!.dataDir, 'topics', 'later', String(m.partition)))), { what: 'the old copies deleted' });
+    for (const m of moves) expect(existsSync(join(n3b.dataDir, 'topics', 'later', String(m.partition)))).toBe(true);
+    // Every acknowledged message is there exactly once and in order, read through node 3.
+    const reader = client(n3b).consumer();
+    await reader.connect();
+    reader.assign([{ topic: 'later', offset: 'earliest' }]);
+    const read = new Map<number, string[]>();
+    for await (const batch of reader) {
+      for (const m of batch.messages) read.set(batch.partition, [...(read.get(batch.partition) ?? []), Buffer.from(m.value!).toString()]);
+      if ([...read.values()].reduce((n, v) => n + v.length, 0) >= 6 * perPartition) break;
+    }
+    await reader.disconnect();
+    for (let partition = 0; partition < 6; partition++) expect(read.get(partition)).toEqual(Array.from({ length: perPartition }, (_, i) => `${partition}:${i}`));
+    // The producer keeps working against the new leaders; a second rebalance has nothing to do.
+    await laterProducer.send({ topic: 'later', messages: moves.map((m) => ({ partition: m.partition, value: 'after' })) });
+    const again = spawnTs(cli, ['cluster', 'rebalance', '--topics', 'later', '--dry-run', '--brokers', `127.0.0.1:${n1.port}`]);
+    let planned = '';
+    again.stdout!.on('data', (chunk: Buffer) => (planned += chunk.toString()));
+    expect((await waitForExit(again)).code).toBe(0);
+    expect(planned).toMatch(/^nothing to move/m);
 
     // Kill the controller leader: another voter takes over and topics can still be created.
     const before = await statusOf(n1);
