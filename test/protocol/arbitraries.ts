@@ -133,7 +133,7 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
   [ApiKeys.DescribeGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
   [ApiKeys.DeleteGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
   [ApiKeys.ClusterStatus]: fc.constant({}),
-  [ApiKeys.Rebalance]: fc.record({ dryRun: fc.boolean() }, { requiredKeys: [] }),
+  [ApiKeys.Rebalance]: fc.record({ dryRun: fc.boolean(), topics: fc.array(anyTopic, { maxLength: 3 }), list: fc.boolean(), cancel: fc.boolean() }, { requiredKeys: [] }),
   [ApiKeys.ReplicaFetch]: fc.record({
     replicaId: int32nn,
     partitions: uniqueBy(fc.record({ topic: anyTopic, partition, leaderEpoch: int32nn, fetchOffset: offset, maxBytes: int32pos }), tpKey),
@@ -377,7 +377,30 @@ export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> 
     { requiredKeys: ['errorCode', 'nodeId', 'clusterId', 'controllerId', 'controllerTerm', 'raftRole', 'voters', 'metadataVersion', 'members', 'brokers', 'partitions', 'drops'] },
   ),
   [ApiKeys.Rebalance]: fc.record(
-    { errorCode, message: text, moves: fc.array(fc.record({ topic: userTopic, partition, from: nodeIdOrNone, to: nodeIdOrNone }), { maxLength: 4 }), skipped: int32nn },
+    {
+      errorCode,
+      message: text,
+      moves: fc.array(
+        fc.record({ topic: userTopic, partition, from: nodeIdOrNone, to: nodeIdOrNone, replicas: fc.array(int32nn, { maxLength: 3 }), target: fc.array(int32nn, { maxLength: 3 }) }, { requiredKeys: ['topic', 'partition', 'from', 'to'] }),
+        { maxLength: 4 },
+      ),
+      skipped: int32nn,
+      reassignments: fc.array(
+        fc.record({
+          topic: userTopic,
+          partition,
+          state: fc.constantFrom('queued' as const, 'moving' as const),
+          replicas: fc.array(int32nn, { maxLength: 3 }),
+          target: fc.array(int32nn, { maxLength: 3 }),
+          adding: fc.array(int32nn, { maxLength: 3 }),
+          removing: fc.array(int32nn, { maxLength: 3 }),
+          leader: nodeIdOrNone,
+          leaderLogEndOffset: offsetOrNone,
+          progress: fc.array(fc.record({ replica: int32nn, logEndOffset: offsetOrNone }), { maxLength: 3 }),
+        }),
+        { maxLength: 3 },
+      ),
+    },
     { requiredKeys: ['errorCode', 'moves', 'skipped'] },
   ),
   [ApiKeys.ReplicaFetch]: fc.record({
