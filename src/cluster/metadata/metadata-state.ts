@@ -19,7 +19,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import type { RaftStateMachine } from '../raft/raft-server.js';
 import { placePartitions } from './placement.js';
 import { electLeader, isrOf, isrWithout, preferredLeader, uncleanAllowed } from './leader-election.js';
-import { cancelMove, checkTarget, finishMove, isMoving, startMove, type ReassignmentCommand, type ReassignmentTarget } from './reassignment.js';
+import { applyReassignment, isMoving, type ReassignmentCommand, type ReassignmentTarget } from './reassignment.js';
 
 export interface BrokerRecord {
   readonly id: number;
@@ -309,46 +309,25 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
   }
 
   private reassign(c: ReassignmentCommand): MetadataResult {
-    const live = (id: number) => this.brokerMap.get(id)?.fenced === false;
-    switch (c.type) {
-      case 'queue-reassignments': {
-        if (this.queued.length > 0 || this.movingPartitions().length > 0) return fail(Errors.REASSIGNMENT_IN_PROGRESS.code, 'a rebalance is already moving partitions');
-        for (const m of c.moves) {
-          if (this.topicMap.get(m.topic)?.partitions[m.partition] === undefined) return fail(Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `no partition ${m.topic}-${m.partition}`);
-          const bad = checkTarget(m.replicas, (id) => this.brokerMap.get(id));
-          if (bad !== null) return fail(bad.code, `${m.topic}-${m.partition}: ${bad.message}`);
-        }
-        this.queued = c.moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: [...m.replicas] }));
-        return { ok: true };
-      }
-      case 'start-reassignment': {
-        const at = this.queued.findIndex((m) => m.topic === c.topic && m.partition === c.partition);
-        if (at < 0) return fail(Errors.NO_REASSIGNMENT_IN_PROGRESS.code, `no move of ${c.topic}-${c.partition} is queued`);
-        const [move] = this.queued.splice(at, 1);
-        return this.withPartition(c.topic, c.partition, (p) => {
-          if (isMoving(p)) return fail(Errors.REASSIGNMENT_IN_PROGRESS.code, `${c.topic}-${c.partition} is already moving`);
-          // A target broker fenced since the plan: the move is dropped (a later rebalance plans anew).
-          const bad = checkTarget(move.replicas, (id) => this.brokerMap.get(id));
-          return bad === null ? startMove(p, move.replicas) : fail(bad.code, bad.message);
-        });
-      }
-      case 'finish-reassignment':
-        return this.withPartition(c.topic, c.partition, (p) => {
-          const next = finishMove(p, live);
-          return 'code' in next ? fail(next.code, next.message) : next;
-        });
-      case 'cancel-reassignments': {
-        const moving = this.movingPartitions();
-        if (this.queued.length === 0 && moving.length === 0) return fail(Errors.NO_REASSIGNMENT_IN_PROGRESS.code, 'no rebalance is moving partitions');
-        this.queued = [];
-        for (const { topic, partition, record } of moving) {
-          const back = cancelMove(record, live);
-          if (back !== null) this.withPartition(topic, partition, () => back);
-          else this.logger.warn({ topic, partition }, 'a move cannot be cancelled: none of the original replicas is in sync any more; it goes on');
-        }
-        return { ok: true };
-      }
-    }
+    const failed = applyReassignment(
+      {
+        queued: () => this.queued,
+        setQueued: (moves) => (this.queued = moves),
+        partition: (topic, partition) => this.topicMap.get(topic)?.partitions[partition],
+        broker: (id) => this.brokerMap.get(id),
+        moving: () => this.movingPartitions(),
+        update: (topic, partition, change) => {
+          const result = this.withPartition(topic, partition, (p) => {
+            const next = change(p);
+            return 'code' in next ? fail(next.code, next.message) : next;
+          });
+          return result.ok ? null : { code: result.code, message: result.message };
+        },
+        logger: this.logger,
+      },
+      c,
+    );
+    return failed === null ? { ok: true } : fail(failed.code, failed.message);
   }
 
   private warnUnclean(topic: string, partition: number, p: PartitionRecord, leader: number): void {

@@ -22,6 +22,7 @@
 // partition whose final ISR (non-empty, leader included) holds every acknowledged record.
 
 import { Errors } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { isrOf } from './leader-election.js';
 import type { PartitionRecord } from './metadata-state.js';
 
@@ -108,4 +109,63 @@ function settle(p: PartitionRecord, replicas: number[], isr: number[], live: (id
   }
   const { addingReplicas: _a, removingReplicas: _r, ...rest } = p;
   return { ...rest, replicas, isr: isr.length > 0 ? replicas.filter((r) => isr.includes(r)) : [...replicas], leader, leaderEpoch: leader === p.leader ? p.leaderEpoch : p.leaderEpoch + 1 };
+}
+
+/** What applyReassignment needs of the metadata state machine. */
+export interface ReassignmentHost {
+  queued(): readonly ReassignmentTarget[];
+  setQueued(moves: ReassignmentTarget[]): void;
+  partition(topic: string, partition: number): PartitionRecord | undefined;
+  broker(id: number): { fenced: boolean } | undefined;
+  moving(): { topic: string; partition: number; record: PartitionRecord }[];
+  /** Replaces a partition's record with `change`'s result; the failure when it gives one. */
+  update(topic: string, partition: number, change: (p: PartitionRecord) => PartitionRecord | MoveFailure): MoveFailure | null;
+  logger: Logger;
+}
+
+/** Applies a reassignment command (see the header); null when it succeeded. Deterministic. */
+export function applyReassignment(host: ReassignmentHost, c: ReassignmentCommand): MoveFailure | null {
+  const live = (id: number) => host.broker(id)?.fenced === false;
+  switch (c.type) {
+    case 'queue-reassignments': {
+      if (host.queued().length > 0 || host.moving().length > 0) return { code: Errors.REASSIGNMENT_IN_PROGRESS.code, message: 'a rebalance is already moving partitions' };
+      for (const m of c.moves) {
+        if (host.partition(m.topic, m.partition) === undefined) return { code: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, message: `no partition ${m.topic}-${m.partition}` };
+        const bad = checkTarget(m.replicas, (id) => host.broker(id));
+        if (bad !== null) return { code: bad.code, message: `${m.topic}-${m.partition}: ${bad.message}` };
+      }
+      host.setQueued(c.moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: [...m.replicas] })));
+      return null;
+    }
+    case 'start-reassignment': {
+      const queued = [...host.queued()];
+      const at = queued.findIndex((m) => m.topic === c.topic && m.partition === c.partition);
+      if (at < 0) return { code: Errors.NO_REASSIGNMENT_IN_PROGRESS.code, message: `no move of ${c.topic}-${c.partition} is queued` };
+      const [move] = queued.splice(at, 1);
+      const p = host.partition(c.topic, c.partition);
+      if (p !== undefined && isMoving(p)) return { code: Errors.REASSIGNMENT_IN_PROGRESS.code, message: `${c.topic}-${c.partition} is already moving` };
+      host.setQueued(queued);
+      // A target broker fenced since the plan (or the topic deleted): the move is dropped, and a
+      // later rebalance plans anew. Dropping it is the command's effect, so it succeeds.
+      const bad = p === undefined ? { code: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, message: 'the partition is gone' } : checkTarget(move.replicas, (id) => host.broker(id));
+      if (bad !== null) {
+        host.logger.warn({ topic: c.topic, partition: c.partition, reason: bad.message }, 'a queued move was dropped');
+        return null;
+      }
+      return host.update(c.topic, c.partition, (held) => startMove(held, move.replicas));
+    }
+    case 'finish-reassignment':
+      return host.update(c.topic, c.partition, (p) => finishMove(p, live));
+    case 'cancel-reassignments': {
+      const moving = host.moving();
+      if (host.queued().length === 0 && moving.length === 0) return { code: Errors.NO_REASSIGNMENT_IN_PROGRESS.code, message: 'no rebalance is moving partitions' };
+      host.setQueued([]);
+      for (const { topic, partition, record } of moving) {
+        const back = cancelMove(record, live);
+        if (back !== null) host.update(topic, partition, () => back);
+        else host.logger.warn({ topic, partition }, 'a move cannot be cancelled: none of the original replicas is in sync any more; it goes on');
+      }
+      return null;
+    }
+  }
 }

@@ -87,6 +87,25 @@ describe('IsrTracker', () => {
   });
 });
 
+describe('IsrTracker replica set changes (reassignment)', () => {
+  it('a replica added within the epoch joins the ISR once caught up; a removed one no longer holds the high watermark back', () => {
+    const t = new IsrTracker({ self: 1, replicas: [1], isr: [1], epochStartOffset: 0, highWatermark: 0, now: 0 });
+    expect(t.updateHighWatermark(10)).toBe(true);
+    t.setReplicas([3, 1], 5);
+    expect(t.follower(3)).toMatchObject({ logEndOffset: -1, lastCaughtUpMs: 5 });
+    t.onFollowerFetch(3, 4, 10, 6);
+    expect(t.expandCandidates()).toEqual([]);
+    t.onFollowerFetch(3, 10, 10, 7);
+    expect(t.expandCandidates()).toEqual([3]);
+    t.setIsr([1, 3]);
+    t.setReplicas([1], 8);
+    expect(t.follower(3)).toBeUndefined();
+    t.setIsr([1]);
+    expect(t.updateHighWatermark(12)).toBe(true);
+    expect(t.highWatermark).toBe(12);
+  });
+});
+
 describe('AckWaiters', () => {
   it('releases waiters in offset order as the high watermark passes, times out, and is bounded', async () => {
     const w = new AckWaiters(2);
