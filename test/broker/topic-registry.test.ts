@@ -54,6 +54,23 @@ describe('TopicRegistry', () => {
     expect(registry.create('__consumer_offsets', 50, {}, { internal: true }).partitions).toBe(50);
   });
 
+  it('deletes one partition\'s files (a replica moved off this node) and keeps the topic and its other partitions', async () => {
+    const dir = tempDir();
+    const registry = open(dir);
+    registry.create('orders', 2);
+    for (const p of [0, 1]) {
+      mkdirSync(registry.partitionDir('orders', p), { recursive: true });
+      writeFileSync(join(registry.partitionDir('orders', p), '00000000000000000000.log'), 'x');
+    }
+    await registry.deletePartition('orders', 1);
+    expect(existsSync(registry.partitionDir('orders', 1))).toBe(false);
+    expect(existsSync(registry.partitionDir('orders', 0))).toBe(true);
+    expect(readdirSync(join(dir, 'deleted'))).toEqual([]);
+    expect(open(dir).require('orders').partitions).toBe(2);
+    // Nothing there: nothing to do.
+    await registry.deletePartition('orders', 1);
+  });
+
   it('deletes a topic with one rename, and finishes a deletion a crash interrupted', async () => {
     const dir = tempDir();
     const registry = open(dir);
