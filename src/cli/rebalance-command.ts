@@ -55,7 +55,8 @@ export function rebalanceCommand(): Command {
         const left = now.reassignments ?? [];
         if (left.length === 0) break;
         const moving = left.filter((r) => r.state === 'moving');
-        process.stdout.write(`${moving.length} moving, ${left.length - moving.length} queued: ${moving.map(progressOf).join('; ')}\n`);
+        const detail = moving.length === 0 ? '' : `: ${moving.map(progressOf).join('; ')}`;
+        process.stdout.write(`${moving.length} moving, ${left.length - moving.length} queued${detail}\n`);
         await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
       }
       process.stdout.write(`Done: moved ${answer.moves.length} partition(s).\n`);

@@ -39,11 +39,11 @@ async function node(id: number, seeds: NodeProcess[], restartOf?: NodeProcess): 
   return started;
 }
 
-async function createTopic(rill: Rill, topic: string, partitions: number): Promise<void> {
+async function createTopic(rill: Rill, topic: string, partitions: number, replicationFactor = 1): Promise<void> {
   const admin = rill.admin();
   await admin.connect();
-  // One copy each: this test is about placement and leaders (replication-failover.test.ts has copies).
-  expect(await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] })).toBe(true);
+  // One copy each unless asked: this test is about placement and leaders (replication-failover.test.ts has copies).
+  expect(await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor }] })).toBe(true);
   await admin.disconnect();
 }
 
@@ -138,6 +138,7 @@ describe('a cluster of three node processes', () => {
 
     // A topic created meanwhile lands on the live nodes only.
     await createTopic(client(n1, n2), 'later', 6);
+    await createTopic(client(n1, n2), 'pairs', 2, 2);
 
     // Restarted, node 3 rejoins, catches up on the metadata and serves its partitions again.
     const n3b = await node(3, [n1, n2], n3);
@@ -148,47 +149,55 @@ describe('a cluster of three node processes', () => {
     const all = await consumeAll(client(n3b), 'orders', sent.length + during.length);
     expect(all.sort()).toEqual([...sent, ...during].sort());
 
-    // `later` holds data: an idempotent acks=all producer writes numbered messages to every partition.
+    // `later` (one copy) and `pairs` (two) hold data: an idempotent acks=all producer writes
+    // numbered messages to every partition.
     const laterProducer = client(n1, n2).producer({ lingerMs: 1, idempotent: true, acks: -1 });
     await laterProducer.connect();
     const perPartition = 20;
-    for (let partition = 0; partition < 6; partition++) {
-      await laterProducer.send({ topic: 'later', messages: Array.from({ length: perPartition }, (_, i) => ({ partition, value: `${partition}:${i}` })) });
+    const filled = [...Array.from({ length: 6 }, (_, partition) => ({ topic: 'later', partition })), { topic: 'pairs', partition: 0 }, { topic: 'pairs', partition: 1 }];
+    for (const { topic, partition } of filled) {
+      await laterProducer.send({ topic, messages: Array.from({ length: perPartition }, (_, i) => ({ partition, value: `${partition}:${i}` })) });
     }
 
-    // `rill cluster rebalance --topics later --wait` gives node 3 its share of later, copying the
-    // data: the new replica catches up from the single copy, then leads, and the old copy goes.
-    const rebalance = spawnTs(cli, ['cluster', 'rebalance', '--topics', 'later', '--wait', '--brokers', `127.0.0.1:${n2.port}`]);
+    // `rill cluster rebalance --topics later,pairs --wait` gives node 3 its share, copying the
+    // data: a new replica catches up from the leader (the single copy of a `later` partition),
+    // then the final replicas are committed, and the old copies go.
+    const rebalance = spawnTs(cli, ['cluster', 'rebalance', '--topics', 'later,pairs', '--wait', '--brokers', `127.0.0.1:${n2.port}`]);
     let moved = '';
     rebalance.stdout!.on('data', (chunk: Buffer) => (moved += chunk.toString()));
     const rebalanceErr = collectStderr(rebalance);
     expect((await waitForExit(rebalance)).code, rebalanceErr()).toBe(0);
-    const moves = [...moved.matchAll(/^Moving later-(\d+): replicas ([12]) -> 3$/gm)].map((m) => ({ partition: Number(m[1]), from: Number(m[2]) }));
-    expect(moves.length, moved).toBeGreaterThanOrEqual(1);
+    const ids = (list: string) => list.split(',').map(Number);
+    const moves = [...moved.matchAll(/^Moving (later|pairs)-(\d+): replicas ([\d,]+) -> ([\d,]+)$/gm)].map((m) => ({ topic: m[1], partition: Number(m[2]), before: ids(m[3]), after: ids(m[4]) }));
+    expect(moves.filter((m) => m.after.includes(3) && !m.before.includes(3)).length, moved).toBeGreaterThanOrEqual(2);
+    expect(moves.some((m) => m.topic === 'pairs'), moved).toBe(true);
     expect(moved).toContain(`Done: moved ${moves.length} partition(s).`);
-    const s3 = await waitFor(async () => {
+    await waitFor(async () => {
       const s = await statusOf(n3b);
-      return moves.every((m) => s.partitions.find((p) => p.topic === 'later' && p.partition === m.partition)?.leader === 3) ? s : null;
-    }, { what: 'the moves applied on node 3' });
-    expect(moves.every((m) => s3.partitions.find((p) => p.topic === 'later' && p.partition === m.partition)!.replicas.join() === '3')).toBe(true);
-    // The old copies are deleted from disk; the new ones are on node 3's.
-    const byId = new Map([[1, n1], [2, n2]]);
-    await waitFor(() => moves.every((m) => !existsSync(join(byId.get(m.from)!.dataDir, 'topics', 'later', String(m.partition)))), { what: 'the old copies deleted' });
-    for (const m of moves) expect(existsSync(join(n3b.dataDir, 'topics', 'later', String(m.partition)))).toBe(true);
+      return moves.every((m) => s.partitions.find((p) => p.topic === m.topic && p.partition === m.partition)?.replicas.join() === m.after.join());
+    }, { what: 'the final replicas on node 3' });
+    // The removed copies are deleted from disk; the added ones are on node 3's.
+    const byId = new Map([[1, n1], [2, n2], [3, n3b]]);
+    const dirOf = (id: number, m: { topic: string; partition: number }) => join(byId.get(id)!.dataDir, 'topics', m.topic, String(m.partition));
+    await waitFor(() => moves.every((m) => m.before.filter((r) => !m.after.includes(r)).every((r) => !existsSync(dirOf(r, m)))), { what: 'the old copies deleted' });
+    for (const m of moves) for (const r of m.after) expect(existsSync(dirOf(r, m))).toBe(true);
     // Every acknowledged message is there exactly once and in order, read through node 3.
-    const reader = client(n3b).consumer();
-    await reader.connect();
-    reader.assign([{ topic: 'later', offset: 'earliest' }]);
-    const read = new Map<number, string[]>();
-    for await (const batch of reader) {
-      for (const m of batch.messages) read.set(batch.partition, [...(read.get(batch.partition) ?? []), Buffer.from(m.value!).toString()]);
-      if ([...read.values()].reduce((n, v) => n + v.length, 0) >= 6 * perPartition) break;
+    for (const topic of ['later', 'pairs']) {
+      const reader = client(n3b).consumer();
+      await reader.connect();
+      reader.assign([{ topic, offset: 'earliest' }]);
+      const mine = filled.filter((f) => f.topic === topic);
+      const read = new Map<number, string[]>();
+      for await (const batch of reader) {
+        for (const m of batch.messages) read.set(batch.partition, [...(read.get(batch.partition) ?? []), Buffer.from(m.value!).toString()]);
+        if ([...read.values()].reduce((n, v) => n + v.length, 0) >= mine.length * perPartition) break;
+      }
+      await reader.disconnect();
+      for (const { partition } of mine) expect(read.get(partition)).toEqual(Array.from({ length: perPartition }, (_, i) => `${partition}:${i}`));
     }
-    await reader.disconnect();
-    for (let partition = 0; partition < 6; partition++) expect(read.get(partition)).toEqual(Array.from({ length: perPartition }, (_, i) => `${partition}:${i}`));
     // The producer keeps working against the new leaders; a second rebalance has nothing to do.
-    await laterProducer.send({ topic: 'later', messages: moves.map((m) => ({ partition: m.partition, value: 'after' })) });
-    const again = spawnTs(cli, ['cluster', 'rebalance', '--topics', 'later', '--dry-run', '--brokers', `127.0.0.1:${n1.port}`]);
+    await laterProducer.send({ topic: 'later', messages: moves.filter((m) => m.topic === 'later').map((m) => ({ partition: m.partition, value: 'after' })) });
+    const again = spawnTs(cli, ['cluster', 'rebalance', '--topics', 'later,pairs', '--dry-run', '--brokers', `127.0.0.1:${n1.port}`]);
     let planned = '';
     again.stdout!.on('data', (chunk: Buffer) => (planned += chunk.toString()));
     expect((await waitForExit(again)).code).toBe(0);
