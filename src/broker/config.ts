@@ -138,7 +138,7 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'replica.lag.time.max.ms', key: 'replicaLagTimeMaxMs', kind: 'int', default: 30_000, min: 10, max: 2 ** 31 - 1, description: 'a follower not caught up for this long leaves the ISR' },
   { name: 'replica.fetch.wait.max.ms', key: 'replicaFetchWaitMaxMs', kind: 'int', default: 500, min: 0, max: 60_000, description: 'how long a follower\'s fetch waits at the leader for new records' },
   { name: 'leader.imbalance.check.interval.ms', key: 'leaderImbalanceCheckIntervalMs', kind: 'int', default: 300_000, min: 10, max: 2 ** 31 - 1, description: 'how often the controller moves leadership back to preferred replicas that are in sync' },
-  { name: 'rebalance.max.concurrent.moves', key: 'rebalanceMaxConcurrentMoves', kind: 'int', default: 2, min: 1, max: 10_000, description: 'partitions a rebalance copies at once (each new replica catches up from its leader before the next starts)' },
+  { name: 'rebalance.max.concurrent.moves', key: 'rebalanceMaxConcurrentMoves', kind: 'int', default: 2, min: 1, max: 10_000, description: 'partitions a rebalance moves at once (the next queued move starts when one finishes)' },
   { name: 'log.retention.check.interval.ms', key: 'retentionCheckIntervalMs', kind: 'int', default: 300_000, min: 100, max: 2 ** 31 - 1, description: 'how often retention deletes expired segments' },
   { name: 'log.cleaner.backoff.ms', key: 'cleanerBackoffMs', kind: 'int', default: 15_000, min: 10, max: 2 ** 31 - 1, description: 'how often the log cleaner checks compacted topics for dirty segments' },
 ];

@@ -57,7 +57,7 @@ export type MetadataCommand =
   | { type: 'create-topic'; name: string; partitions: number; replicationFactor: number; configs?: Record<string, string> }
   | { type: 'delete-topic'; name: string }
   | { type: 'set-topic-config'; name: string; key: string; value: string | null }
-  /** Reassigns a partition (rebalance); the leader becomes the first live new replica, the epoch rises. */
+  /** Reassigns a partition at once (the rebalance of older versions, which moved only empty ones; kept so their Raft logs replay). */
   | { type: 'move-partition'; name: string; partition: number; replicas: number[] }
   /** A partition leader's ISR change; fenced unless leader and leaderEpoch are the current ones. */
   | { type: 'alter-isr'; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] }
