@@ -25,8 +25,8 @@ const VALUE_BYTES = 100;
 const MESSAGES_PER_SEND = 100;
 const SENDERS = 16;
 const PARTITIONS = 3;
-const PRODUCE_MESSAGES = quick ? 60_000 : 600_000;
-const WARMUP_MESSAGES = quick ? 10_000 : 60_000;
+const PRODUCE_MESSAGES = quick ? 60_000 : 1_500_000;
+const WARMUP_MESSAGES = quick ? 10_000 : 100_000;
 const CATCH_UP_MESSAGES = quick ? 100_000 : 1_000_000;
 
 interface ProduceFigures {
