@@ -230,7 +230,7 @@ export class Broker {
       ports: { broker: this.port, http: this.httpPort },
       gossip: { periodMs: config.gossipPeriodMs, ackTimeoutMs: config.gossipAckTimeoutMs, suspicionMult: config.gossipSuspicionMult },
       preferredElectionIntervalMs: config.leaderImbalanceCheckIntervalMs,
-      bootstrapTopics: [{ name: OFFSETS_TOPIC, partitions: config.offsetsTopicPartitions, configs: Object.fromEntries(Object.entries(OFFSETS_TOPIC_CONFIG).map(([k, v]) => [k, String(v)])) }],
+      bootstrapTopics: [{ name: OFFSETS_TOPIC, partitions: config.offsetsTopicPartitions, replicationFactor: config.offsetsTopicReplicationFactor, configs: Object.fromEntries(Object.entries(OFFSETS_TOPIC_CONFIG).map(([k, v]) => [k, String(v)])) }],
       logger,
     });
     const replication = new ClusterReplication({
