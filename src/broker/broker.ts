@@ -317,12 +317,16 @@ export class Broker {
   private async onSlotUp(slot: number, rings: SlotRings): Promise<void> {
     const refs = this.placement.partitionsOf(slot);
     try {
+      // In a cluster every partition here is a replica: the new thread refuses produce for it
+      // until the view has told it its role again (the old thread's roles died with it).
+      const replicated = this.cluster !== null;
       const partitions = refs.map(({ topic, partition }) => {
         const metadata = this.registry.require(topic);
-        return { topic, partition, dir: this.registry.partitionDir(topic, partition), config: this.registry.logConfig(metadata) };
+        return { topic, partition, dir: this.registry.partitionDir(topic, partition), config: this.registry.logConfig(metadata), replicated };
       });
       await this.pool.run(slot, { op: 'open', partitions });
       this.router.slotUp(slot, rings);
+      this.cluster?.view.reopened(refs);
       this.logger.info({ slot, partitions: refs.length }, 'replacement worker recovered its partitions');
     } catch (error) {
       this.logger.error({ slot, err: error }, 'replacement worker could not open its partitions');

@@ -103,6 +103,11 @@ export class ClusterReplication {
     return true;
   }
 
+  /** These partitions' owner lost what it was told (a replacement worker): send it all at the next sync. */
+  forget(refs: readonly { topic: string; partition: number }[]): void {
+    for (const ref of refs) this.sent.delete(key(ref.topic, ref.partition));
+  }
+
   /** The AlterIsr handler (every node installs it; only the active controller commits). */
   async alterIsr(request: AlterIsrRequest): Promise<AlterIsrResponse> {
     const { topic, partition } = request;

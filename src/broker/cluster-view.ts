@@ -148,6 +148,15 @@ export class ClusterView {
     return this.syncing;
   }
 
+  /**
+   * A replacement worker reopened these partitions (its predecessor died): their roles went with
+   * the old thread, so they are sent again at once rather than at the next metadata change.
+   */
+  reopened(refs: readonly { topic: string; partition: number }[]): void {
+    this.replication?.forget(refs);
+    this.schedule();
+  }
+
   /** Stops following the metadata (the broker is shutting down). */
   async stop(): Promise<void> {
     this.stopped = true;
