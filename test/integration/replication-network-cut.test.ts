@@ -32,6 +32,7 @@ import { captureLogger, type CapturedLine } from '../helpers/capture-logger.js';
 import { TestClient } from '../helpers/protocol-client.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { expectEveryAckedOnceInOrder, startSequencedTraffic } from './fixtures/sequenced-traffic.js';
 
 const tempDir = tempDirs();
 const TOPIC = 'ledger';
@@ -75,7 +76,7 @@ async function startNode(id: number, seeds: string[]): Promise<TestNode> {
       'gossip.period.ms': 50, 'gossip.ack.timeout.ms': 20, 'gossip.suspicion.mult': 4,
       'replica.lag.time.max.ms': 1500, 'replica.fetch.wait.max.ms': 100, 'leader.imbalance.check.interval.ms': 1000,
       // The owner workers log to stdout: only trouble, unless debugging.
-      'log.level': process.env.RILL_TEST_DEBUG === undefined ? 'warn' : 'debug',
+      'log.level': process.env.RILL_TEST_DEBUG === undefined ? 'warn' : 'info',
     },
   });
   const broker = await Broker.start(config, logger, { workerExecArgv: ['--import', 'tsx'], isolation });
@@ -99,38 +100,6 @@ const metadataOf = (n: TestNode) => ask<MetadataResponse>(n, ApiKeys.Metadata, {
 async function fullyReplicated(n: TestNode, live: readonly number[]): Promise<boolean> {
   const partitions = (await metadataOf(n)).topics[0]?.partitions ?? [];
   return partitions.length === PARTITIONS && partitions.every((p) => live.includes(p.leader) && (p.isr?.length ?? 0) === 3);
-}
-
-/** One loop per partition sending `p<partition>-<n>` one at a time; what was acknowledged, in order. */
-function startProducing(rill: Rill) {
-  const acked: number[][] = Array.from({ length: PARTITIONS }, () => []);
-  const failures: string[] = [];
-  let stopping = false;
-  const producer = rill.producer({ idempotent: true, acks: -1, lingerMs: 1 });
-  const done = (async () => {
-    await producer.connect();
-    await Promise.all(
-      Array.from({ length: PARTITIONS }, async (_, partition) => {
-        for (let n = 0; !stopping; n++) {
-          try {
-            await producer.send({ topic: TOPIC, messages: [{ value: `p${partition}-${n}`, partition }] });
-            acked[partition].push(n);
-          } catch (error) {
-            failures.push(`p${partition}-${n}: ${(error as Error).message}`);
-          }
-        }
-      }),
-    );
-    await producer.disconnect();
-  })();
-  return {
-    acked,
-    failures,
-    stop: async () => {
-      stopping = true;
-      await done;
-    },
-  };
 }
 
 /** A partition's values from offset 0 up to `highWatermark`, fetched from its leader `n`. */
@@ -198,7 +167,7 @@ describe('a network cut isolating one node', () => {
     // isolated leader times out after 2 s and is retried (after a metadata refresh).
     const rill = new Rill({ brokers: majority.map((n) => `127.0.0.1:${n.broker.port}`), clientId: 'network-cut-test', logger: clientLog.logger, requestTimeoutMs: 2_000, retry: { retries: 100, initialRetryTimeMs: 50, maxRetryTimeMs: 300 } });
     clients.push(rill);
-    const traffic = startProducing(rill);
+    const traffic = startSequencedTraffic(rill, TOPIC, PARTITIONS);
     await waitFor(() => traffic.acked.every((a) => a.length >= 20), { timeoutMs: 20_000, what: 'acknowledged messages on every partition' });
 
     const ackedBefore = traffic.acked.map((a) => a.length);
@@ -278,18 +247,8 @@ describe('a network cut isolating one node', () => {
       for (const other of others) expect(other).toEqual(first);
       expect(throughLeaders[partition]).toEqual(first.map((r) => r.value));
       expect(first.map((r) => r.offset)).toEqual(first.map((_, i) => i));
-      const seqs = first.map((r) => {
-        expect(r.value).not.toBe(PROBE);
-        const [p, seq] = r.value.split('-');
-        expect(p).toBe(`p${partition}`);
-        return Number(seq);
-      });
-      for (let i = 1; i < seqs.length; i++) expect(seqs[i], `partition ${partition} at ${i}`).toBeGreaterThan(seqs[i - 1]);
-      const present = new Set(seqs);
-      expect(traffic.acked[partition].filter((seq) => !present.has(seq)), `acknowledged messages missing from partition ${partition}`).toEqual([]);
-      const ackedSet = new Set(traffic.acked[partition]);
-      for (let seq = 0; seq < seqs[seqs.length - 1]; seq++) if (!present.has(seq)) expect(ackedSet.has(seq), `p${partition}-${seq}`).toBe(false);
-      expect(seqs[0]).toBe(0);
+      expect(first.some((r) => r.value === PROBE)).toBe(false);
+      expectEveryAckedOnceInOrder(throughLeaders[partition], traffic.acked[partition], partition);
     }
     for (const n of nodes) for (let partition = 0; partition < PARTITIONS; partition++) expect(recordsOnDisk(n, partition).some((r) => r.value === PROBE)).toBe(false);
   }, 120_000);
