@@ -6,56 +6,14 @@
 //     holds it dead, and until its metadata has it fenced.
 // Usage: npm run bench:cluster-processes. Writes bench/results/cluster-processes.json.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { peerRequest } from '../src/broker/peer-request.js';
-import { ApiKeys, type ClusterStatusResponse } from '../src/protocol/index.js';
+import { clusterStatus as status, gossipAddress, killNode, startNode, until } from './cluster-node-process.js';
 import { fmtMs, machineInfo, makeTempDir, now, printTable, progress, removeDir, writeJson, type TableRow } from './bench-util.js';
-
-const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-
-interface Node {
-  id: number;
-  child: ChildProcess;
-  port: number;
-  gossipPort: number;
-  startedAt: number;
-}
-
-function startNode(id: number, dataDir: string, seeds: string[]): Promise<Node> {
-  const args = ['--import', 'tsx', cli, 'start', '--node-id', String(id), '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--cluster-port', '0', '--controller-port', '0', '--controller-voters', '1,2,3', '--workers', '1', '--log-level', 'info'];
-  if (seeds.length > 0) args.push('--seeds', seeds.join(','));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (!line.includes('"msg":"broker started"')) return;
-      const entry = JSON.parse(line) as { port: number; gossipPort: number };
-      resolve({ id, child, port: entry.port, gossipPort: entry.gossipPort, startedAt: now() });
-    });
-    child.once('exit', (code) => reject(new Error(`node ${id} exited with ${code} before starting`)));
-  });
-}
-
-function status(node: Node): Promise<ClusterStatusResponse> {
-  return peerRequest({ host: '127.0.0.1', port: node.port }, ApiKeys.ClusterStatus, {}, { timeoutMs: 5000, maxFrameBytes: 16 << 20 });
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const start = now();
-  for (;;) {
-    if (await check().catch(() => false)) return now();
-    if (now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function run(n: number): Promise<{ convergenceMs: number; fromSpawnMs: number; deadMs: number; fencedMs: number }> {
   const dirs = Array.from({ length: n }, () => makeTempDir('rill-bench-cluster-'));
   const spawnAt = now();
-  const first = await startNode(1, dirs[0], []);
-  const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => startNode(i + 2, dirs[i + 1], [`127.0.0.1:${first.gossipPort}`])));
+  const first = await startNode(1, dirs[0]);
+  const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => startNode(i + 2, dirs[i + 1], { seeds: [gossipAddress(first)] })));
   const nodes = [first, ...rest];
   try {
     const lastStarted = Math.max(...nodes.map((x) => x.startedAt));
@@ -67,7 +25,7 @@ async function run(n: number): Promise<{ convergenceMs: number; fromSpawnMs: num
     const victim = nodes.find((x) => x.id !== controller && x.id > 3) ?? nodes.find((x) => x.id !== controller)!;
     const survivors = nodes.filter((x) => x !== victim);
     const killedAt = now();
-    victim.child.kill('SIGKILL');
+    void killNode(victim);
     let deadAt = 0;
     const fencedAt = await until(async () => {
       const all = await Promise.all(survivors.map(status));
@@ -76,8 +34,7 @@ async function run(n: number): Promise<{ convergenceMs: number; fromSpawnMs: num
     }, 60_000, 'detection');
     return { convergenceMs: formed - lastStarted, fromSpawnMs: formed - spawnAt, deadMs: deadAt - killedAt, fencedMs: fencedAt - killedAt };
   } finally {
-    for (const x of nodes) x.child.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    await Promise.all(nodes.map(killNode));
     dirs.forEach(removeDir);
   }
 }

@@ -6,62 +6,25 @@
 // the ISR), then restarts the node and waits until it is back in the ISR.
 // Usage: npm run bench:replication-failover [-- --rounds N]. Writes bench/results/replication-failover.json.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { peerRequest } from '../src/broker/peer-request.js';
 import { Rill } from '../src/client/index.js';
 import { ApiKeys, type MetadataResponse } from '../src/protocol/index.js';
 import { fmtMs, machineInfo, makeTempDir, median, now, printTable, progress, removeDir, writeJson, type TableRow } from './bench-util.js';
+import { gossipAddress, killNode, startNode, until, type NodeProcess as Node } from './cluster-node-process.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TOPIC = 'failover';
 const roundsArg = process.argv.indexOf('--rounds');
 /** Acknowledgements this soon after the kill may be the old leader's last answers in flight. */
 const OLD_LEADER_GRACE_MS = 20;
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 5;
 
-interface Node {
-  id: number;
-  dir: string;
-  child: ChildProcess;
-  port: number;
-  gossipPort: number;
-  raftPort: number;
-}
-
-function startNode(id: number, dir: string, seeds: string[], ports: { gossip: number; raft: number } = { gossip: 0, raft: 0 }): Promise<Node> {
-  const args = ['--import', 'tsx', cli, 'start', '--node-id', String(id), '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--http-port', '0',
-    '--cluster-port', String(ports.gossip), '--controller-port', String(ports.raft), '--controller-voters', '1,2,3', '--workers', '1', '--log-level', 'info'];
-  if (seeds.length > 0) args.push('--seeds', seeds.join(','));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RILL_LOG_LEVEL: 'info' } });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (!line.includes('"msg":"broker started"')) return;
-      const e = JSON.parse(line) as { port: number; gossipPort: number; raftPort: number };
-      resolve({ id, dir, child, port: e.port, gossipPort: e.gossipPort, raftPort: e.raftPort });
-    });
-    child.once('exit', (code) => reject(new Error(`node ${id} exited with ${code} before starting`)));
-  });
-}
-
 async function metadata(node: Node): Promise<MetadataResponse> {
   return peerRequest({ host: '127.0.0.1', port: node.port }, ApiKeys.Metadata, { topics: [TOPIC] }, { timeoutMs: 5000, maxFrameBytes: 16 << 20 });
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const start = now();
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const dirs = [1, 2, 3].map(() => makeTempDir('rill-bench-failover-'));
-const first = await startNode(1, dirs[0], []);
-const nodes = new Map<number, Node>([[1, first], ...(await Promise.all([2, 3].map((id) => startNode(id, dirs[id - 1], [`127.0.0.1:${first.gossipPort}`])))).map((n) => [n.id, n] as [number, Node])]);
+const first = await startNode(1, dirs[0]);
+const nodes = new Map<number, Node>([[1, first], ...(await Promise.all([2, 3].map((id) => startNode(id, dirs[id - 1], { seeds: [gossipAddress(first)] })))).map((n) => [n.id, n] as [number, Node])]);
 const rill = new Rill({ brokers: [...nodes.values()].map((n) => `127.0.0.1:${n.port}`), clientId: 'bench-failover', retry: { retries: 1000, initialRetryTimeMs: 20, maxRetryTimeMs: 200 } });
 const samples: number[] = [];
 let stopping = false;
@@ -98,11 +61,11 @@ try {
     progress(`round ${round + 1}: SIGKILL node ${leaderId} (the leader)`);
     firstAckAfterKill = 0;
     killMark = now();
-    victim.child.kill('SIGKILL');
+    void killNode(victim);
     await until(async () => firstAckAfterKill > 0 && (await metadata(live.find((n) => n !== victim)!)).topics[0].partitions[0].leader !== leaderId, 60_000, 'a produce acknowledged by the new leader');
     samples.push(firstAckAfterKill - killMark);
     killMark = 0;
-    const back = await startNode(leaderId, victim.dir, live.filter((n) => n !== victim).map((n) => `127.0.0.1:${n.gossipPort}`), { gossip: victim.gossipPort, raft: victim.raftPort });
+    const back = await startNode(leaderId, victim.dir, { seeds: live.filter((n) => n !== victim).map(gossipAddress), ports: { gossip: victim.gossipPort, raft: victim.raftPort } });
     nodes.set(leaderId, back);
     await until(async () => (await metadata(back)).topics[0]?.partitions[0]?.isr?.length === 3, 60_000, 'the restarted node back in the ISR');
   }
@@ -112,8 +75,7 @@ try {
 } finally {
   stopping = true;
   await rill.close().catch(() => undefined);
-  for (const n of nodes.values()) n.child.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 200));
+  await Promise.all([...nodes.values()].map(killNode));
   dirs.forEach(removeDir);
 }
 const rows: TableRow[] = [

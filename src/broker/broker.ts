@@ -236,7 +236,7 @@ export class Broker {
       gossip: { periodMs: config.gossipPeriodMs, ackTimeoutMs: config.gossipAckTimeoutMs, suspicionMult: config.gossipSuspicionMult },
       preferredElectionIntervalMs: config.leaderImbalanceCheckIntervalMs,
       ...(isolation === undefined ? {} : { isolation }),
-      bootstrapTopics: [{ name: OFFSETS_TOPIC, partitions: config.offsetsTopicPartitions, configs: Object.fromEntries(Object.entries(OFFSETS_TOPIC_CONFIG).map(([k, v]) => [k, String(v)])) }],
+      bootstrapTopics: [{ name: OFFSETS_TOPIC, partitions: config.offsetsTopicPartitions, replicationFactor: config.offsetsTopicReplicationFactor, configs: Object.fromEntries(Object.entries(OFFSETS_TOPIC_CONFIG).map(([k, v]) => [k, String(v)])) }],
       logger,
     });
     const replication = new ClusterReplication({

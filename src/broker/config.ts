@@ -41,6 +41,11 @@ export interface BrokerConfig {
   httpGroupMemberIdleMs: number;
   /** Partitions of __consumer_offsets, fixed when the topic is first created (Kafka's offsets.topic.num.partitions). */
   offsetsTopicPartitions: number;
+  /**
+   * Replicas of __consumer_offsets in a cluster, fixed when the topic is first created (Kafka's
+   * offsets.topic.replication.factor); clamped to the live nodes then, where Kafka refuses.
+   */
+  offsetsTopicReplicationFactor: number;
   /** Bounds of a consumer's session timeout (Kafka's group.min/max.session.timeout.ms). */
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
@@ -119,6 +124,9 @@ export const BROKER_SETTINGS: readonly Setting[] = [
   { name: 'http.group.member.idle.ms', key: 'httpGroupMemberIdleMs', kind: 'int', default: 300_000, min: 1000, max: 2 ** 31 - 1, description: 'an HTTP group member not called for this long is closed and leaves its group' },
   // 8, not Kafka's 50: one node has few workers, and each partition is a set of mapped files.
   { name: 'offsets.topic.num.partitions', key: 'offsetsTopicPartitions', kind: 'int', default: 8, min: 1, max: 1000, description: 'partitions of __consumer_offsets (set when it is first created)' },
+  // Kafka's default 3, but clamped to the live nodes when the topic is created (Kafka refuses to
+  // create it until 3 brokers are up): a 1- or 2-node dev cluster must still run groups.
+  { name: 'offsets.topic.replication.factor', key: 'offsetsTopicReplicationFactor', kind: 'int', default: 3, min: 1, max: 100, description: 'replicas of __consumer_offsets in a cluster (set when it is first created; at most the live nodes then)' },
   { name: 'group.min.session.timeout.ms', key: 'groupMinSessionTimeoutMs', kind: 'int', default: 6000, min: 1, max: 2 ** 31 - 1, description: 'shortest session timeout a consumer may ask for' },
   { name: 'group.max.session.timeout.ms', key: 'groupMaxSessionTimeoutMs', kind: 'int', default: 1_800_000, min: 1, max: 2 ** 31 - 1, description: 'longest session timeout a consumer may ask for' },
   { name: 'group.initial.rebalance.delay.ms', key: 'groupInitialRebalanceDelayMs', kind: 'int', default: 3000, min: 0, max: 2 ** 31 - 1, description: 'how long a new group waits for more members before its first generation' },

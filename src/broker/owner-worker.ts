@@ -80,7 +80,8 @@ export default async function handleTask(task: OwnerTask): Promise<unknown> {
       const opened: PartitionStatus[] = [];
       for (const spec of task.partitions) {
         opened.push(await host.open(spec));
-        if (spec.topic === OFFSETS_TOPIC) groups.load(spec.partition);
+        // A replicated one (cluster) is loaded when this node becomes its leader (roleChanged).
+        if (spec.topic === OFFSETS_TOPIC && spec.replicated !== true) groups.load(spec.partition);
       }
       return opened;
     }
@@ -105,9 +106,12 @@ export default async function handleTask(task: OwnerTask): Promise<unknown> {
       return host.retention(task.now);
     case 'clean':
       return host.startCleaning(task.now);
-    case 'leadership':
+    case 'leadership': {
       leadershipController = task.controller ?? leadershipController;
-      return replication.leadership(task);
+      const outcomes = replication.leadership(task);
+      task.partitions.forEach((m, i) => m.topic === OFFSETS_TOPIC && groups.roleChanged(m.partition, outcomes[i]));
+      return outcomes;
+    }
     case 'shutdown':
       replication.close();
       await host.closeAll();

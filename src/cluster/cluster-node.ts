@@ -34,6 +34,8 @@ import { TcpRaftTransport } from './raft/tcp-transport.js';
 export interface BootstrapTopic {
   name: string;
   partitions: number;
+  /** Wanted replicas; created with min(this, live brokers) so a small dev cluster still gets it. */
+  replicationFactor: number;
   configs: Record<string, string>;
 }
 
@@ -308,8 +310,11 @@ export class ClusterNode {
     this.controller.reconcile(members);
     const live = this.state.brokers().filter((b) => !b.fenced).length;
     if (live >= Math.min(this.voters.length, members.length)) {
+      // Replicated like any topic (__consumer_offsets: group offsets must outlive a node), but with
+      // at most the live brokers: Kafka waits for offsets.topic.replication.factor brokers, which
+      // would leave a 1- or 2-node dev cluster without groups.
       for (const t of this.options.bootstrapTopics) {
-        if (this.state.topic(t.name) === undefined) this.propose(`create/${t.name}`, { type: 'create-topic', name: t.name, partitions: t.partitions, replicationFactor: 1, configs: t.configs });
+        if (this.state.topic(t.name) === undefined) this.propose(`create/${t.name}`, { type: 'create-topic', name: t.name, partitions: t.partitions, replicationFactor: Math.min(t.replicationFactor, live), configs: t.configs });
       }
     }
     const interval = this.options.preferredElectionIntervalMs ?? DEFAULT_PREFERRED_ELECTION_INTERVAL_MS;

@@ -21,6 +21,7 @@ import { isCleanerFileName, recoverCleanerFiles } from './cleaner-files.js';
 import { syncDirectory } from './durable-files.js';
 import { type CheckpointFile, type CheckpointState, CHECKPOINT_FILE } from './checkpoint.js';
 import { LEADER_EPOCH_CHECKPOINT_FILE } from './leader-epoch-checkpoint.js';
+import { HIGH_WATERMARK_CHECKPOINT_FILE } from './high-watermark-checkpoint.js';
 import { parseSegmentFileName } from './segment-files.js';
 import { Segment, type ActiveState, type SegmentSettings } from './segment.js';
 import { OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE } from './sparse-index.js';
@@ -90,7 +91,7 @@ function load(dir: string, settings: SegmentSettings, checkpoint: CheckpointFile
   const logs = new Set<number>();
   const indexFiles = new Map<number, string[]>();
   for (const name of readdirSync(dir)) {
-    if (name === CHECKPOINT_FILE || name === LEADER_EPOCH_CHECKPOINT_FILE || name === `${LEADER_EPOCH_CHECKPOINT_FILE}.tmp` || isSnapshotFileName(name) || isCleanerFileName(name)) continue;
+    if (name === CHECKPOINT_FILE || name === LEADER_EPOCH_CHECKPOINT_FILE || name === `${LEADER_EPOCH_CHECKPOINT_FILE}.tmp` || name === HIGH_WATERMARK_CHECKPOINT_FILE || name === `${HIGH_WATERMARK_CHECKPOINT_FILE}.tmp` || isSnapshotFileName(name) || isCleanerFileName(name)) continue;
     const parsed = parseSegmentFileName(name);
     if (parsed === null) {
       logger.warn({ dir, file: name }, 'ignoring unknown file in partition directory');

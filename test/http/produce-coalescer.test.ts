@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type OwnerRouter } from '../../src/broker/owner-router.js';
 import { Errors } from '../../src/errors.js';
-import { ProduceCoalescer } from '../../src/http/produce-coalescer.js';
+import { MAX_IN_FLIGHT_PER_SLOT, ProduceCoalescer } from '../../src/http/produce-coalescer.js';
 import { decodeRecordBatches } from '../../src/storage/index.js';
 
 interface Sent {
@@ -31,16 +31,17 @@ const never = () => false;
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('ProduceCoalescer', () => {
-  it('sends the keyless messages of one turn to one partition, and moves on each turn', async () => {
+  it('sends the keyless messages of one turn to one partition, and moves on with each batch sent', async () => {
     const { router, sent } = fakeRouter();
     const coalescer = new ProduceCoalescer(router);
     const turns: number[][] = [];
     for (let t = 0; t < 4; t++) {
       const chosen = [0, 1, 2].map(() => coalescer.keylessPartition('t', 3));
-      for (const p of chosen) void coalescer.append('t', p, 0, 1, 1 << 20, values(`m${t}`), never);
-      expect(coalescer.keylessPartition('other', 3)).toBe(t % 3); // per topic
+      for (const p of chosen) void coalescer.append('t', p, p, 1, 1 << 20, values(`m${t}`), never);
+      expect(coalescer.keylessPartition('other', 3)).toBe(0); // per topic
       turns.push(chosen);
       await turn();
+      sent.at(-1)!.answer({ errorCode: 0, baseOffset: 0, logStartOffset: 0 });
     }
     expect(turns).toEqual([
       [0, 0, 0],
@@ -54,6 +55,55 @@ describe('ProduceCoalescer', () => {
       [2, 3],
       [0, 3],
     ]);
+    // Partitions the caller cannot use (in a cluster: led elsewhere) are passed over.
+    expect(coalescer.keylessPartition('t', 3, (p) => p === 2)).toBe(2);
+  });
+
+  it('holds the next batches for an owner that still works on one, then sends them as one (Nagle)', async () => {
+    expect(MAX_IN_FLIGHT_PER_SLOT).toBe(1);
+    const { router, sent } = fakeRouter();
+    const coalescer = new ProduceCoalescer(router);
+    const first = coalescer.append('t', 0, 0, 1, 1 << 20, values('a'), never);
+    await turn();
+    expect(sent).toHaveLength(1);
+    // Sent: keyless messages move on to partition 1, on the same busy owner (slot 0). Three
+    // turns of requests for it wait, and keyless ones stay on partition 1 meanwhile.
+    const held: Promise<unknown>[] = [];
+    for (let t = 0; t < 3; t++) {
+      expect(coalescer.keylessPartition('t', 3)).toBe(1);
+      held.push(coalescer.append('t', 1, 0, 1, 1 << 20, values(`h${t}`), never));
+      await turn();
+    }
+    // Another owner is not held up, nor are acks=0 batches (nothing would release them).
+    void coalescer.append('t', 2, 1, 1, 1 << 20, values('other'), never);
+    const fire = coalescer.append('t', 0, 0, 0, 1 << 20, values('fire'), never);
+    await turn();
+    expect(sent.map((s) => [s.slot, s.meta.acks, s.records])).toEqual([
+      [0, 1, ['a']],
+      [1, 1, ['other']],
+      [0, 0, ['fire']],
+    ]);
+    expect(await fire).toMatchObject({ errorCode: 0 });
+    // The answer releases the held requests as one batch, in their order, with their offsets.
+    sent[0].answer({ errorCode: 0, baseOffset: 10, logStartOffset: 0 });
+    expect((await first).baseOffset).toBe(10);
+    await turn();
+    expect(sent.map((s) => s.records)).toEqual([['a'], ['other'], ['fire'], ['h0', 'h1', 'h2']]);
+    sent[3].answer({ errorCode: 0, baseOffset: 11, logStartOffset: 0 });
+    expect(await Promise.all(held)).toMatchObject([{ baseOffset: 11 }, { baseOffset: 12 }, { baseOffset: 13 }]);
+    expect(coalescer.keylessPartition('t', 3)).toBe(2);
+  });
+
+  it('sends a held batch at once when it reaches the size limit', async () => {
+    const { router, sent } = fakeRouter();
+    const coalescer = new ProduceCoalescer(router);
+    void coalescer.append('t', 0, 0, 1, 3000, values('a'), never);
+    await turn();
+    // Each of these is estimated at ~930 bytes (3 per character): the fourth starts a new batch.
+    for (let i = 0; i < 4; i++) void coalescer.append('t', 0, 0, 1, 3000, values(`${i}${'z'.repeat(300)}`), never);
+    await turn();
+    // Still in flight, yet the full batch went: holding it would only make the next one wait.
+    expect(sent.map((s) => s.records.map((r) => r[0]))).toEqual([['a'], ['0', '1', '2']]);
   });
 
   it('puts the requests of one turn into one batch per partition and hands each its offsets', async () => {

@@ -70,6 +70,11 @@ describe('a cluster of three node processes', () => {
       const s = await statusOf(n1);
       return s.controllerId > 0 && s.brokers.filter((b) => !b.fenced).length === 3 && s.partitions.some((p) => p.topic === '__consumer_offsets');
     }, { timeoutMs: 20_000, what: 'the cluster to form' });
+    // __consumer_offsets has offsets.topic.replication.factor (default 3) copies of each partition,
+    // and its preferred leaders are spread over the three nodes (8 partitions: 3, 3, 2).
+    const offsets = (await statusOf(n1)).partitions.filter((p) => p.topic === '__consumer_offsets');
+    expect(offsets.map((p) => p.replicas.length)).toEqual(Array(8).fill(3));
+    expect([...leaderCounts(await statusOf(n1), '__consumer_offsets').values()].sort()).toEqual([2, 3, 3]);
 
     // /metrics shows the membership and the dropped-frame counters.
     const metrics = await (await fetch(`http://127.0.0.1:${n1.httpPort}/metrics`)).text();

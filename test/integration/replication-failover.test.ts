@@ -6,9 +6,11 @@
 // Afterwards every partition is read from the beginning through its leader: every acknowledged
 // message is there exactly once, in order, and the only values missing are ones never
 // acknowledged. Then a rolling restart (SIGTERM, one node at a time) with the producer running
-// sees no error the client did not retry.
+// sees no error the client did not retry. Group offsets committed before the first kill stay
+// readable through every round (the internal topic has three copies too).
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { coordinatorPartition, OFFSETS_TOPIC } from '../../src/broker/groups/coordinator-partition.js';
 import { Rill } from '../../src/client/index.js';
 import { ApiKeys, type DescribeTopicsResponse, type MetadataResponse } from '../../src/protocol/index.js';
 import { decodeRecordBatches } from '../../src/storage/index.js';
@@ -21,6 +23,8 @@ import { gossipAddress, startNode, statusOf, type NodeProcess } from './fixtures
 import { expectEveryAckedOnceInOrder, startSequencedTraffic } from './fixtures/sequenced-traffic.js';
 
 const tempDir = tempDirs();
+/** offsets.topic.num.partitions (default). */
+const OFFSETS_PARTITIONS = 8;
 const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const running: NodeProcess[] = [];
 const clients: Rill[] = [];
@@ -59,6 +63,13 @@ async function node(id: number, seeds: NodeProcess[], restartOf?: NodeProcess): 
   running.push(started);
   everyNode.push(started);
   return started;
+}
+
+/** One group id per __consumer_offsets partition. */
+function groupsCovering(partitions: number): string[] {
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < partitions; i++) if (!byPartition.has(coordinatorPartition(`readers-${i}`, partitions))) byPartition.set(coordinatorPartition(`readers-${i}`, partitions), `readers-${i}`);
+  return [...byPartition.values()];
 }
 
 function isAlive(n: NodeProcess): boolean {
@@ -131,6 +142,16 @@ describe('replication and failover across three node processes', () => {
     await admin.disconnect();
     for (const n of live()) await waitFor(() => fullyReplicated(n, [1, 2, 3]), { timeoutMs: 20_000, what: `node ${n.id} to see ${TOPIC} fully replicated` });
 
+    // Group offsets: __consumer_offsets has offsets.topic.replication.factor (3) copies, and one
+    // group per partition of it, so every round's victim coordinates some of them.
+    const offsetsTopic = (await statusOf(n1)).partitions.filter((p) => p.topic === OFFSETS_TOPIC);
+    expect(offsetsTopic.map((p) => p.replicas.length)).toEqual(Array(OFFSETS_PARTITIONS).fill(3));
+    const groups = groupsCovering(OFFSETS_PARTITIONS);
+    const groupAdmin = rill.admin();
+    await groupAdmin.connect();
+    for (const [i, groupId] of groups.entries()) await groupAdmin.setOffsets({ groupId, topic: TOPIC, partitions: [{ partition: 0, offset: i + 1 }] });
+    const committed = async () => Promise.all(groups.map(async (groupId) => (await groupAdmin.fetchOffsets({ groupId, topics: [TOPIC] })).find((p) => p.partition === 0)?.committedOffset));
+
     const traffic = startSequencedTraffic(rill, TOPIC, PARTITIONS, {
       retry: { retries: 100, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
       onFailure: (what, error) => process.env.RILL_TEST_DEBUG !== undefined && console.error(what, error),
@@ -157,6 +178,8 @@ describe('replication and failover across three node processes', () => {
       }, { timeoutMs: 20_000, what: `round ${round}: new leaders after node ${victimId} was killed` });
       // ...and acks=all produces succeed again on every partition (two in-sync replicas remain).
       await waitFor(() => traffic.acked.every((a, p) => a.length >= ackedBefore[p] + 5), { timeoutMs: 20_000, what: `round ${round}: acknowledged produces on the new leaders` });
+      // With the victim still down, its groups are coordinated by new leaders that loaded them.
+      expect(await committed()).toEqual(groups.map((_, i) => i + 1));
 
       const back = await node(victimId, survivors, victim);
       nodes.set(victimId, back);
@@ -177,6 +200,8 @@ describe('replication and failover across three node processes', () => {
     }
     await traffic.stop();
     expect(traffic.failures.slice(failuresBefore)).toEqual([]);
+    expect(await committed()).toEqual(groups.map((_, i) => i + 1));
+    await groupAdmin.disconnect();
 
     // Any node describes every partition (asking the leaders of the others): three replicas, all
     // in sync, the high watermark at the log end once the producer stopped.

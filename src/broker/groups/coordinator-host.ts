@@ -8,14 +8,17 @@
 // slot only after that: there is no window in which the coordinator answers from half a state.
 //
 // Writes go through the same PartitionHost.produce as any client's records (one writer per log),
-// as RecordBatch v2 batches without a producer id, acks=1: durable as the partition's flush.mode
-// makes them.
+// as RecordBatch v2 batches without a producer id, acks=all: durable as the partition's flush.mode
+// makes them, and on every in-sync replica in a cluster.
+//
+// In a cluster the partition is replicated and only its leader coordinates: roleChanged() loads
+// the groups when this node becomes the leader and forgets them when it follows.
 
 import { Errors } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { ApiKeys, type RequestHeaders } from '../../protocol/index.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../storage/index.js';
-import { EARLIEST, LATEST, type PartitionHost } from '../partition-host.js';
+import type { PartitionHost } from '../partition-host.js';
 import { OFFSETS_TOPIC } from './coordinator-partition.js';
 import { GroupCoordinator, type CoordinatorSettings } from './group-coordinator.js';
 import { readGroupLogEntry, type GroupLogEntry, type KeyedRecord } from './group-records.js';
@@ -55,18 +58,25 @@ export class CoordinatorHost {
   private async append(partition: number, records: KeyedRecord[]): Promise<void> {
     const now = Date.now();
     const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })) });
-    await this.host.produce(OFFSETS_TOPIC, partition, batch, 1);
+    // acks=all (Kafka's offsets.commit.required.acks, -1): a commit answered is on every in-sync
+    // replica, so it outlives its coordinator's node. On a single node this is acks=1.
+    await this.host.produce(OFFSETS_TOPIC, partition, batch, -1);
   }
 
-  /** Replays an opened __consumer_offsets partition into the coordinator. */
+  /**
+   * Replays an opened __consumer_offsets partition into the coordinator, up to its log end, not
+   * the high watermark (as Kafka's loader): a new leader's high watermark may still trail the
+   * commits it already holds, and it will commit them.
+   */
   load(partition: number): void {
     const started = Date.now();
-    let offset = this.host.listOffset(OFFSETS_TOPIC, partition, EARLIEST).offset;
-    const end = this.host.listOffset(OFFSETS_TOPIC, partition, LATEST).offset;
+    const log = this.host.logOf(OFFSETS_TOPIC, partition);
+    let offset = log.logStartOffset;
+    const end = log.logEndOffset;
     const entries: GroupLogEntry[] = [];
     let skipped = 0;
     while (offset < end) {
-      const slice = this.host.fetch(OFFSETS_TOPIC, partition, offset, REPLAY_READ_BYTES);
+      const slice = log.read(offset, REPLAY_READ_BYTES);
       if (slice.records.length === 0) break;
       for (const batch of decodeRecordBatches(slice.records)) {
         for (const record of batch.records) {
@@ -89,6 +99,23 @@ export class CoordinatorHost {
 
   unload(partition: number): void {
     this.coordinator.unload(partition);
+  }
+
+  /**
+   * A replicated __consumer_offsets partition's new role (cluster), as Kafka's coordinator takes
+   * onElection / onResignation: the leader coordinates its groups from the replicated log (read
+   * afresh: the followers' appends never went through the coordinator), a follower forgets them.
+   */
+  roleChanged(partition: number, outcome: string): void {
+    if (outcome !== 'leader' && outcome !== 'follower' && outcome !== 'stopped') return;
+    this.coordinator.unload(partition);
+    if (outcome !== 'leader') return;
+    try {
+      this.load(partition);
+    } catch (error) {
+      // Unloaded, its groups answer NOT_COORDINATOR (clients look again) rather than half a state.
+      this.logger.error({ err: error, partition }, 'could not load consumer groups');
+    }
   }
 
   /** Answers one group request with its response header. */

@@ -14,6 +14,7 @@ import type { Acks, ReplicaHooks } from '../partition-host.js';
 import { AckWaiters } from './ack-waiters.js';
 import { IsrTracker } from './isr-tracker.js';
 import type { IsrChannel } from './isr-channel.js';
+import { HighWatermarkCheckpoint } from '../../storage/high-watermark-checkpoint.js';
 
 export const ACKS_ALL = -1;
 
@@ -68,6 +69,8 @@ export class PartitionReplica implements ReplicaHooks {
   /** Wakes the partition's consumers' long polls (the high watermark moved). */
   private readonly onHighWatermark: () => void;
   private closed = false;
+  /** The high watermark as of the last checkpoint: where a restarted replica starts. */
+  private readonly hwCheckpoint: HighWatermarkCheckpoint;
 
   constructor(topic: string, partition: number, log: PartitionLog, settings: ReplicaSettings, isrChannel: IsrChannel, onHighWatermark: () => void, logger: Logger = silentLogger) {
     this.topic = topic;
@@ -77,6 +80,7 @@ export class PartitionReplica implements ReplicaHooks {
     this.isrChannel = isrChannel;
     this.onHighWatermark = onHighWatermark;
     this.logger = logger;
+    this.hwCheckpoint = new HighWatermarkCheckpoint(log.dir);
   }
 
   get isLeader(): boolean {
@@ -126,7 +130,8 @@ export class PartitionReplica implements ReplicaHooks {
       }
       return 'unchanged';
     }
-    const previousHw = this.highWatermark;
+    // A replica taking its first role starts from its checkpoint (clamped to the log end below).
+    const previousHw = this.role === null ? this.hwCheckpoint.value : this.highWatermark;
     // First what can fail (the log refuses an epoch below its own): then nothing has changed.
     if (m.leader === self) this.log.becomeLeader(m.leaderEpoch);
     this.leaderEpoch = m.leaderEpoch;
@@ -286,6 +291,17 @@ export class PartitionReplica implements ReplicaHooks {
     const end = this.log.truncateTo(Math.max(offset, 0));
     if (this.role?.kind === 'follower') this.role.highWatermark = Math.min(this.role.highWatermark, end);
     return end;
+  }
+
+  /** Writes the high watermark to the partition's checkpoint if it moved (see high-watermark-checkpoint.ts). */
+  checkpointHighWatermark(): void {
+    if (this.role === null) return;
+    try {
+      this.hwCheckpoint.write(this.highWatermark);
+    } catch (error) {
+      // Only costs a lower start after a restart; the log's own writes report disk trouble.
+      this.logger.warn({ err: error, topic: this.topic, partition: this.partition }, 'writing the high-watermark checkpoint failed');
+    }
   }
 
   /** Fails waiting produces and stops acting (partition closed or no longer hosted). */

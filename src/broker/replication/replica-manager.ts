@@ -20,6 +20,7 @@ import type { IsrChannel } from './isr-channel.js';
 import type { LeaderLink } from './leader-link.js';
 import { PartitionReplica, DEFAULT_LAG_TIME_MAX_MS, DEFAULT_MAX_PENDING_ACKS, type PartitionLeadership } from './partition-replica.js';
 import { DEFAULT_FETCHER_SETTINGS, ReplicaFetcher, type FetcherSettings } from './replica-fetcher.js';
+import { HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS } from '../../storage/high-watermark-checkpoint.js';
 
 export interface ReplicationSettings {
   brokerId: number;
@@ -75,6 +76,7 @@ export class ReplicaManager {
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private readonly ticker: NodeJS.Timeout;
+  private readonly hwCheckpointer: NodeJS.Timeout;
 
   constructor(host: PartitionHost, settings: ReplicationSettings, isrChannel: IsrChannel, connect: (leaderId: number) => LeaderLink, logger: Logger = silentLogger) {
     this.host = host;
@@ -88,6 +90,13 @@ export class ReplicaManager {
     // Kafka checks ISR lag every replica.lag.time.max.ms / 2.
     this.ticker = setInterval(() => this.tick(Date.now()), Math.max(10, this.lagTimeMaxMs / 2));
     this.ticker.unref();
+    this.hwCheckpointer = setInterval(() => this.checkpointHighWatermarks(), HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS);
+    this.hwCheckpointer.unref();
+  }
+
+  /** Writes each replica's high watermark to its checkpoint where it moved (every few seconds, and at close). */
+  checkpointHighWatermarks(): void {
+    for (const replica of this.replicas.values()) replica.checkpointHighWatermark();
   }
 
   /**
@@ -263,6 +272,8 @@ export class ReplicaManager {
   /** Stops every fetcher and replica role (shutdown); logs stay open on the host. */
   close(): void {
     clearInterval(this.ticker);
+    clearInterval(this.hwCheckpointer);
+    this.checkpointHighWatermarks();
     for (const fetcher of this.fetchers.values()) fetcher.stop();
     this.fetchers.clear();
     for (const replica of this.replicas.values()) replica.close();

@@ -9,7 +9,7 @@
 //
 // Partitions: a message's own `partition`, else its key's (murmur2, Kafka's default partitioner,
 // so a key lands where a Kafka or Rill client puts it), else one partition for all the keyless
-// messages of every request in an event-loop turn, the next one in the next turn (Kafka's sticky
+// messages of every request until a batch for it is sent, then the next one (Kafka's sticky
 // partitioner, KIP-480: one batch per turn rather than one per partition; see produce-coalescer.ts).
 //
 // acks=1 (default) answers 200 once every batch is in its log (fdatasynced with flush.mode=sync).
@@ -58,16 +58,11 @@ export function produceRoute(ctx: HttpContext): Route {
     return limit;
   };
 
-  /** The turn's sticky partition for keyless messages; in a cluster, one this node leads if it leads any. */
+  /** The sticky partition for keyless messages; in a cluster, one this node leads if it leads any. */
   const keylessTarget = (topic: TopicMetadata): number => {
-    const sticky = coalescer.keylessPartition(topic.name, topic.partitions);
     const cluster = ctx.cluster();
-    if (cluster === null) return sticky;
-    for (let k = 0; k < topic.partitions; k++) {
-      const p = (sticky + k) % topic.partitions;
-      if (cluster.leaderCheck(topic.name, p) === null) return p;
-    }
-    return sticky;
+    if (cluster === null) return coalescer.keylessPartition(topic.name, topic.partitions);
+    return coalescer.keylessPartition(topic.name, topic.partitions, (p) => cluster.leaderCheck(topic.name, p) === null);
   };
 
   /**

@@ -129,6 +129,17 @@ describe('replication between in-process brokers', () => {
     await expect(follower.host.produce('t', 0, message(99), 1)).rejects.toMatchObject({ code: Errors.NOT_LEADER_OR_FOLLOWER.code });
   });
 
+  it('a restarted leader starts from its high-watermark checkpoint, not from 0, even before any follower fetches', async () => {
+    const c = await cluster([1, 2, 3]);
+    await c.createTopic('h', 1, 3);
+    const leader = c.leaderOf('h', 0);
+    for (let i = 0; i < 30; i++) await leader.host.produce('h', 0, message(i), -1, 10_000);
+    await c.stopAll(); // a clean stop writes the checkpoints
+    // Only the leader comes back: its followers cannot move its high watermark now.
+    const restarted = await c.start(leader.id); // applies its leadership before it returns
+    expect(consume(restarted.host, 'h', 0)).toEqual(Array.from({ length: 30 }, (_, i) => `m-${i}`));
+  });
+
   it('a consumer at the high watermark long-polls until replication moves it, not until the log end', async () => {
     const c = await cluster([1, 2, 3]);
     await c.createTopic('hw', 1, 3);

@@ -48,3 +48,50 @@ describe('placePartitions', () => {
     );
   });
 });
+
+describe('placePartitions: preferred leaders with existing load', () => {
+  /** Places `topics` one after another, each with the load of those before (as metadata-state.ts does). */
+  function placeAll(n: number, topics: readonly { partitions: number; rf: number }[]) {
+    const replicas = new Map<number, number>();
+    const leaders = new Map<number, number>();
+    return topics.map(({ partitions, rf }) => {
+      const r = placePartitions(brokers(n), partitions, rf, { replicas, leaders });
+      if (!r.ok) throw new Error(`refused ${partitions}x${rf} on ${n}`);
+      for (const a of r.assignments) {
+        for (const b of a) replicas.set(b, (replicas.get(b) ?? 0) + 1);
+        leaders.set(a[0], (leaders.get(a[0]) ?? 0) + 1);
+      }
+      return { assignments: r.assignments, leaders: new Map(leaders) };
+    });
+  }
+  const spread = (counts: Map<number, number>, n: number) => {
+    const all = Array.from({ length: n }, (_, i) => counts.get(i + 1) ?? 0);
+    return Math.max(...all) - Math.min(...all);
+  };
+  const countsOf = (ids: number[]) => ids.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map<number, number>());
+
+  it('spreads a new RF 3 topic\'s leaders over 3 nodes after __consumer_offsets (8 partitions, RF 1 or 3)', () => {
+    for (const offsetsRf of [1, 3]) {
+      const [, topic] = placeAll(3, [{ partitions: 8, rf: offsetsRf }, { partitions: 3, rf: 3 }]);
+      expect(topic.assignments.map((a) => a[0]).sort()).toEqual([1, 2, 3]);
+    }
+  });
+
+  // Replica counts are not asserted here: the preferred leader is placed before them, so across
+  // many topics of mixed replication factors they can drift apart by a few (followers then go to
+  // the brokers holding the fewest). Without existing load they stay within one (above).
+  it('properties: each new topic\'s leaders within one of even, the cluster\'s leaders too', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.record({ partitions: fc.integer({ min: 1, max: 24 }), rf: fc.integer({ min: 1, max: n }) }), { minLength: 1, maxLength: 10 }))),
+        ([n, topics]) => {
+          for (const placed of placeAll(n, topics)) {
+            expect(spread(countsOf(placed.assignments.map((a) => a[0])), n)).toBeLessThanOrEqual(1);
+            expect(spread(placed.leaders, n)).toBeLessThanOrEqual(1);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
