@@ -75,8 +75,8 @@ async function startNode(id: number, seeds: string[]): Promise<TestNode> {
       'cluster.port': 0, 'controller.port': 0, 'controller.voters': '1,2,3', seeds: seeds.join(','),
       'gossip.period.ms': 50, 'gossip.ack.timeout.ms': 20, 'gossip.suspicion.mult': 4,
       'replica.lag.time.max.ms': 1500, 'replica.fetch.wait.max.ms': 100, 'leader.imbalance.check.interval.ms': 1000,
-      // The owner workers log to stdout: only trouble, unless debugging.
-      'log.level': process.env.RILL_TEST_DEBUG === undefined ? 'warn' : 'info',
+      // The owner workers log to stdout: only errors (shutdown brings expected warnings), unless debugging.
+      'log.level': process.env.RILL_TEST_DEBUG === undefined ? 'error' : 'info',
     },
   });
   const broker = await Broker.start(config, logger, { workerExecArgv: ['--import', 'tsx'], isolation });
