@@ -30,7 +30,7 @@ import { type PartitionStatus } from './partition-host.js';
 import { SegmentMappings } from './segment-mappings.js';
 import { TopicRegistry } from './topic-registry.js';
 import { OFFSETS_TOPIC } from './groups/coordinator-partition.js';
-import { ClusterNode } from '../cluster/index.js';
+import { ClusterNode, type NodeIsolation } from '../cluster/index.js';
 import { Errors, RillError } from '../errors.js';
 import { join } from 'node:path';
 import { ClusterAdmin } from './cluster-admin.js';
@@ -126,8 +126,12 @@ export class Broker {
     });
   }
 
-  /** `workerExecArgv`: Node options for the owner threads (default: the process's own). */
-  static async start(config: BrokerConfig, logger: Logger, options: { workerExecArgv?: string[] } = {}): Promise<Broker> {
+  /**
+   * `workerExecArgv`: Node options for the owner threads (default: the process's own).
+   * `isolation` (fault tests only): injected network cuts that every path from this node to the
+   * others obeys (gossip, Raft, replica fetches, AlterIsr, admin forwarding; node-isolation.ts).
+   */
+  static async start(config: BrokerConfig, logger: Logger, options: { workerExecArgv?: string[]; isolation?: NodeIsolation } = {}): Promise<Broker> {
     mkdirSync(config.dataDir, { recursive: true });
     const identity = loadIdentity(config.dataDir, config.nodeId);
     const clustered = isClustered(config);
@@ -154,6 +158,7 @@ export class Broker {
           maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
           initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
         },
+        ...(options.isolation === undefined ? {} : { isolation: options.isolation.buffer }),
       } satisfies OwnerWorkerData,
       execArgv: options.workerExecArgv,
     });
@@ -174,7 +179,7 @@ export class Broker {
     await broker.listen();
     if (clusterSettings !== null) {
       try {
-        await broker.joinCluster(clusterSettings);
+        await broker.joinCluster(clusterSettings, options.isolation);
       } catch (error) {
         await broker.stop();
         throw error;
@@ -215,7 +220,7 @@ export class Broker {
   }
 
   /** Joins the cluster: gossip, Raft, and the view that opens what the metadata assigns here. */
-  private async joinCluster(settings: ClusterSettings): Promise<void> {
+  private async joinCluster(settings: ClusterSettings, isolation: NodeIsolation | undefined): Promise<void> {
     const { config, logger } = this;
     const node = await ClusterNode.start({
       nodeId: this.identity.nodeId,
@@ -231,6 +236,7 @@ export class Broker {
       gossip: { periodMs: config.gossipPeriodMs, ackTimeoutMs: config.gossipAckTimeoutMs, suspicionMult: config.gossipSuspicionMult },
       preferredElectionIntervalMs: config.leaderImbalanceCheckIntervalMs,
       maxConcurrentMoves: config.rebalanceMaxConcurrentMoves,
+      ...(isolation === undefined ? {} : { isolation }),
       bootstrapTopics: [{ name: OFFSETS_TOPIC, partitions: config.offsetsTopicPartitions, replicationFactor: config.offsetsTopicReplicationFactor, configs: Object.fromEntries(Object.entries(OFFSETS_TOPIC_CONFIG).map(([k, v]) => [k, String(v)])) }],
       logger,
     });

@@ -11,7 +11,7 @@
 
 import { Errors, RillError, errorSpecByCode } from '../errors.js';
 import { type Logger } from '../logger.js';
-import { NO_LEADER, type ClusterNode, type MetadataResult } from '../cluster/index.js';
+import { NO_LEADER, cutError, type ClusterNode, type MetadataResult } from '../cluster/index.js';
 import {
   ApiKeys,
   assertValidTopicName,
@@ -138,7 +138,7 @@ export class ClusterAdmin {
         const address = this.node.brokerAddress(leader);
         if (address === undefined) return;
         try {
-          const theirs = await peerRequest(address, ApiKeys.DescribeTopics, { topics: [...names], localOnly: true }, { timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes });
+          const theirs = await this.askNode(leader, address, ApiKeys.DescribeTopics, { topics: [...names], localOnly: true });
           for (const t of theirs.topics) {
             const ours = answer.topics.find((x) => x.name === t.name);
             if (ours === undefined) continue;
@@ -289,12 +289,23 @@ export class ClusterAdmin {
     if (this.node.isController) return null;
     const controller = this.node.controllerId();
     const address = controller === null ? undefined : this.node.brokerAddress(controller);
-    if (address === undefined) return none();
+    if (controller === null || address === undefined) return none();
     try {
-      return await peerRequest(address, apiKey, request, { timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes });
+      return await this.askNode(controller, address, apiKey, request);
     } catch (error) {
       this.logger.warn({ controller, err: error }, 'forwarding to the active controller failed');
       return none();
     }
+  }
+
+  /**
+   * One request to node `id`'s binary listener. Across an injected network cut (fault tests) it
+   * fails as a lost connection does, and an answer that arrives once a cut began is lost with it.
+   */
+  private async askNode<K extends ApiKey>(id: number, address: { host: string; port: number }, apiKey: K, request: RequestHeaders[K]): Promise<ResponseHeaders[K]> {
+    if (this.node.isCutFrom(id)) throw cutError(this.node.nodeId, id);
+    const answer = await peerRequest(address, apiKey, request, { timeoutMs: FORWARD_TIMEOUT_MS, maxFrameBytes: this.config.maxFrameBytes });
+    if (this.node.isCutFrom(id)) throw cutError(this.node.nodeId, id);
+    return answer;
   }
 }

@@ -33,6 +33,7 @@ import type { OffsetForLeaderEpochRequest } from '../protocol/index.js';
 import type { ReplicaFetchMeta } from './owner-messages.js';
 import { WorkerReplication, type LeadershipTask } from './replication/worker-replication.js';
 import { controllerLinkIsrChannel } from './replication/controller-isr-link.js';
+import { NodeIsolation } from '../cluster/node-isolation.js';
 
 export type OwnerTask =
   | AttachTask
@@ -52,6 +53,8 @@ export type OwnerTask =
 export interface OwnerWorkerData {
   logLevel?: string;
   groups?: CoordinatorSettings;
+  /** Fault tests only: the node-isolation table (node-isolation.ts) replica and ISR links obey. */
+  isolation?: SharedArrayBuffer;
 }
 
 const data = (workerData ?? {}) as OwnerWorkerData;
@@ -61,7 +64,8 @@ const host = new PartitionHost(logger);
 const groups = new CoordinatorHost(host, data.groups ?? { offsetsPartitions: 1, minSessionTimeoutMs: 6000, maxSessionTimeoutMs: 1_800_000, initialRebalanceDelayMs: 3000 }, logger);
 // Replicated partitions' roles, fetchers and the leader side of ReplicaFetch (created on the first
 // leadership task; a single-node broker never sends one and pays nothing).
-const replication = new WorkerReplication(host, controllerLinkIsrChannel(() => leadershipController, logger), logger);
+const isolation = data.isolation === undefined ? null : new NodeIsolation(data.isolation);
+const replication: WorkerReplication = new WorkerReplication(host, controllerLinkIsrChannel(() => leadershipController, logger, (): boolean => replication.isCutFromBrokerAt(leadershipController)), logger, isolation);
 let leadershipController: LeadershipTask['controller'];
 let responses: RingProducer | null = null;
 const backlog: Uint8Array[][] = [];

@@ -72,4 +72,14 @@ export function isStaleMetadata(code: number): boolean {
   );
 }
 
+/**
+ * Produce failures after which the client should also ask for fresh metadata: the leader could not
+ * replicate in time or has too few in-sync replicas. That is what a leader cut off from the rest of
+ * the cluster answers while the others elect a new one (it cannot even shrink its ISR), so, as
+ * Kafka's client does after a request timeout, look again where the partition is led.
+ */
+export function suggestsLeaderMoved(code: number): boolean {
+  return code === Errors.REQUEST_TIMED_OUT.code || code === Errors.NOT_ENOUGH_REPLICAS.code || code === Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND.code;
+}
+
 export type { ErrorSpec };

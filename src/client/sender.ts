@@ -20,7 +20,7 @@
 import { Errors, RillError } from '../errors.js';
 import { ApiKeys, type ProduceResponse } from '../protocol/index.js';
 import { type Cluster } from './cluster.js';
-import { RillProducerFencedError, errorFromCode, isStaleMetadata } from './errors.js';
+import { RillProducerFencedError, errorFromCode, isStaleMetadata, suggestsLeaderMoved } from './errors.js';
 import { PartitionSequence, classifyFailure, sameIdentity, type ProducerIdentity } from './idempotence.js';
 import { type ClientLogger } from './logger.js';
 import { type ProducerBatch } from './producer-batch.js';
@@ -205,7 +205,7 @@ export class Sender {
 
   private onFailure(queue: PartitionQueue, batch: ProducerBatch, error: RillError): void {
     const { code } = error;
-    if (isStaleMetadata(code)) this.cluster.requestRefresh();
+    if (isStaleMetadata(code) || suggestsLeaderMoved(code)) this.cluster.requestRefresh();
     batch.attempts++;
     const olderBatchFailed = queue.queued.length > 0 && queue.queued[0].order < batch.order;
     const action = classifyFailure({

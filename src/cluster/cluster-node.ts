@@ -24,6 +24,7 @@ import { UdpTransport } from './gossip/udp-transport.js';
 import type { Member, MemberEvent } from './gossip/member-list.js';
 import { MemberState } from './gossip/messages.js';
 import { MetadataController } from './metadata/controller.js';
+import { isolatableGossipTransport, isolatableRaftTransport, type NodeIsolation } from './node-isolation.js';
 import { MetadataState, type MetadataCommand, type MetadataResult } from './metadata/metadata-state.js';
 import { systemRandom } from './random.js';
 import { RaftServer, type RaftStatus } from './raft/raft-server.js';
@@ -63,6 +64,8 @@ export interface ClusterNodeOptions {
   preferredElectionIntervalMs?: number;
   /** Partitions a rebalance moves at once (rebalance.max.concurrent.moves). */
   maxConcurrentMoves?: number;
+  /** Fault tests only: network cuts that this node's gossip and Raft traffic obey (none by default). */
+  isolation?: NodeIsolation;
   logger: Logger;
 }
 
@@ -113,6 +116,7 @@ export class ClusterNode {
     this.gossipPort = Number(gossip.address.slice(gossip.address.lastIndexOf(':') + 1));
     this.raftPort = raftTransport.port;
     this.raftTransport = raftTransport;
+    const isolation = options.isolation;
     // The state machine logs unclean leader elections (which may lose acknowledged records).
     this.state = new MetadataState(options.logger);
     mkdirSync(options.raftDir, { recursive: true });
@@ -121,7 +125,7 @@ export class ClusterNode {
       voters: this.voters,
       clusterId: options.clusterId,
       storage: new FileRaftStorage(options.raftDir),
-      transport: raftTransport,
+      transport: isolation === undefined ? raftTransport : isolatableRaftTransport(raftTransport, isolation, options.nodeId),
       stateMachine: this.state,
       clock: systemClock(),
       random: systemRandom(),
@@ -133,7 +137,7 @@ export class ClusterNode {
       clusterId: options.clusterId,
       self: { host: options.host, ports: { ...options.ports, raft: raftTransport.port }, rack: options.rack, load: {} },
       seeds: options.seeds,
-      transport: gossip,
+      transport: isolation === undefined ? gossip : isolatableGossipTransport(gossip, isolation, options.nodeId),
       clock: systemClock(),
       random: systemRandom(),
       periodMs: options.gossip.periodMs,
@@ -186,6 +190,11 @@ export class ClusterNode {
   /** Calls `listener` whenever the active controller (as this node knows it) changes. */
   onControllerChange(listener: () => void): void {
     this.controllerListeners.push(listener);
+  }
+
+  /** Whether an injected network cut (fault tests) separates this node from node `id` now. */
+  isCutFrom(id: number): boolean {
+    return this.options.isolation?.cuts(this.nodeId, id) ?? false;
   }
 
   /** The leader of a partition per the applied metadata; NO_LEADER when none; undefined when unknown. */

@@ -1,6 +1,6 @@
 // The cluster layer's public face: gossip membership, the Raft metadata quorum, the metadata state
 // machine and its controller, and the seams (clock, random, transports) they are built on. The
-// broker imports from here only. Main thread only, all of it.
+// broker imports from here only. Main thread only, all of it, but node-isolation.ts (any thread).
 
 export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export { seededRandom, systemRandom, type Random } from './random.js';
@@ -24,6 +24,7 @@ export { MetadataState, NO_LEADER, encodeCommand, type MetadataCommand, type Met
 export { MetadataController } from './metadata/controller.js';
 export { placePartitions, type PlacementBroker, type PlacementResult } from './metadata/placement.js';
 
+export { NodeIsolation, cutError, isolatableGossipTransport, isolatableRaftTransport } from './node-isolation.js';
 export { ClusterNode, type ClusterNodeOptions, type ClusterStatus, type BootstrapTopic } from './cluster-node.js';
 
 /** Default controller voters: the first three node ids (or all, if fewer). */

@@ -25,6 +25,8 @@ export class FakeConnection {
   nextProducerId = 1000;
   /** Answer for InitProducerId, if a test wants another (e.g. an error). */
   initProducerIdError: number | null = null;
+  /** Times the producer asked the cluster for fresh metadata (kept here: the one handle tests hold). */
+  metadataRefreshes = 0;
   isOpen = true;
   brokerMaxFrameBytes = 1 << 20;
 
@@ -102,7 +104,9 @@ export function fakeCluster(options: FakeClusterOptions = {}): { cluster: Cluste
     ensureTopics: async (names: string[]) => {
       for (const name of names) if (!topics.has(name)) throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
     },
-    requestRefresh: () => undefined,
+    requestRefresh: () => {
+      connection.metadataRefreshes++;
+    },
     brokerMaxFrameBytes: () => connection.brokerMaxFrameBytes,
     onChange: () => () => undefined,
     addInterest: () => undefined,

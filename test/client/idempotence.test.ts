@@ -305,6 +305,28 @@ describe('idempotent producer: stamping', () => {
   });
 });
 
+describe('producer: failures that hint the leader moved ask for fresh metadata', () => {
+  // A leader cut off from the cluster answers REQUEST_TIMED_OUT (it can neither replicate nor shrink
+  // its ISR) while the others elect a new one: retrying it without looking again would never end.
+  it.each([
+    [Errors.REQUEST_TIMED_OUT, true],
+    [Errors.NOT_ENOUGH_REPLICAS, true],
+    [Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, true],
+    [Errors.NOT_LEADER_OR_FOLLOWER, true],
+    [Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, false],
+  ])('%s: refresh %s', async (spec, refreshes) => {
+    const { producer, connection } = await connected();
+    const sent = producer.send({ topic: 't', messages: messages('a', 1) });
+    await waitFor(() => connection.pending().length === 1, { what: 'the batch in flight' });
+    const before = connection.metadataRefreshes;
+    connection.pending()[0].answer({ errorCode: spec.code });
+    await waitFor(() => connection.pending().length === 1, { what: 'the retry' });
+    expect(connection.metadataRefreshes > before).toBe(refreshes);
+    connection.pending()[0].answer({ baseOffset: 0 });
+    await sent;
+  });
+});
+
 describe('idempotent producer: retries keep the original sequences', () => {
   const failures: [string, (p: SentProduce) => void][] = [
     ['NOT_LEADER_OR_FOLLOWER', (p) => p.answer({ errorCode: Errors.NOT_LEADER_OR_FOLLOWER.code })],

@@ -9,7 +9,7 @@ export interface CapturedLine {
   [key: string]: unknown;
 }
 
-export function captureLogger(): { logger: Logger; lines: CapturedLine[]; warnings: () => CapturedLine[] } {
+export function captureLogger(level = 'debug'): { logger: Logger; lines: CapturedLine[]; warnings: () => CapturedLine[] } {
   const lines: CapturedLine[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -17,6 +17,6 @@ export function captureLogger(): { logger: Logger; lines: CapturedLine[]; warnin
       done();
     },
   });
-  const logger = pino({ level: 'debug' }, stream);
+  const logger = pino({ level }, stream);
   return { logger, lines, warnings: () => lines.filter((l) => l.level >= 40) };
 }

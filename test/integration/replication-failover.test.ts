@@ -20,6 +20,7 @@ import { waitFor } from '../helpers/wait-for.js';
 import { killBroker, stopBroker } from './fixtures/broker-process.js';
 import { collectStderr, spawnTs, waitForExit } from './fixtures/child.js';
 import { gossipAddress, startNode, statusOf, type NodeProcess } from './fixtures/cluster-process.js';
+import { expectEveryAckedOnceInOrder, startSequencedTraffic } from './fixtures/sequenced-traffic.js';
 
 const tempDir = tempDirs();
 /** offsets.topic.num.partitions (default). */
@@ -115,41 +116,6 @@ async function readPartition(n: NodeProcess, partition: number): Promise<string[
   }
 }
 
-/** One loop per partition sending `p<partition>-<n>` one at a time; what was acknowledged, in order. */
-function startProducing(rill: Rill) {
-  const acked: number[][] = Array.from({ length: PARTITIONS }, () => []);
-  const failures: string[] = [];
-  let stopping = false;
-  const producer = rill.producer({ idempotent: true, acks: -1, lingerMs: 1, retry: { retries: 100, initialRetryTimeMs: 50, maxRetryTimeMs: 300 } });
-  const done = (async () => {
-    await producer.connect();
-    await Promise.all(
-      Array.from({ length: PARTITIONS }, async (_, partition) => {
-        for (let n = 0; !stopping; n++) {
-          try {
-            await producer.send({ topic: TOPIC, messages: [{ value: `p${partition}-${n}`, partition }] });
-            acked[partition].push(n);
-          } catch (error) {
-            // Not acknowledged (may or may not be in the log): the check below allows it missing.
-            failures.push(`p${partition}-${n}: ${(error as Error).message}`);
-            if (process.env.RILL_TEST_DEBUG !== undefined) console.error(`p${partition}-${n}`, error);
-          }
-        }
-      }),
-    );
-    await producer.disconnect();
-  })();
-  return {
-    acked,
-    failures,
-    total: () => acked.reduce((sum, a) => sum + a.length, 0),
-    stop: async () => {
-      stopping = true;
-      await done;
-    },
-  };
-}
-
 function debugLogger(): any {
   const log = (level: string) => (a: unknown, b?: unknown) => console.error(level, typeof a === 'string' ? a : JSON.stringify(a), b ?? '');
   const l: any = { debug: () => {}, trace: () => {}, info: log('info'), warn: log('warn'), error: log('error') };
@@ -186,7 +152,10 @@ describe('replication and failover across three node processes', () => {
     for (const [i, groupId] of groups.entries()) await groupAdmin.setOffsets({ groupId, topic: TOPIC, partitions: [{ partition: 0, offset: i + 1 }] });
     const committed = async () => Promise.all(groups.map(async (groupId) => (await groupAdmin.fetchOffsets({ groupId, topics: [TOPIC] })).find((p) => p.partition === 0)?.committedOffset));
 
-    const traffic = startProducing(rill);
+    const traffic = startSequencedTraffic(rill, TOPIC, PARTITIONS, {
+      retry: { retries: 100, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
+      onFailure: (what, error) => process.env.RILL_TEST_DEBUG !== undefined && console.error(what, error),
+    });
     await waitFor(() => traffic.acked.every((a) => a.length >= 20), { timeoutMs: 20_000, what: 'acknowledged messages on every partition' });
 
     const ROUNDS = 6;
@@ -256,21 +225,6 @@ describe('replication and failover across three node processes', () => {
     expect(described).toMatch(/min\.insync\.replicas +2/);
 
     // Every acknowledged message exactly once, in order; nothing out of sequence or duplicated.
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const values = await readPartition(reader, partition);
-      const seqs = values.map((v) => {
-        const [p, n] = v.split('-');
-        expect(p).toBe(`p${partition}`);
-        return Number(n);
-      });
-      for (let i = 1; i < seqs.length; i++) expect(seqs[i], `partition ${partition} at ${i}`).toBeGreaterThan(seqs[i - 1]);
-      const present = new Set(seqs);
-      const lost = traffic.acked[partition].filter((n) => !present.has(n));
-      expect(lost, `acknowledged messages missing from partition ${partition}`).toEqual([]);
-      // A value missing between two present ones was never acknowledged.
-      const ackedSet = new Set(traffic.acked[partition]);
-      for (let n = seqs[0]; n < seqs[seqs.length - 1]; n++) if (!present.has(n)) expect(ackedSet.has(n), `p${partition}-${n}`).toBe(false);
-      expect(seqs[0]).toBe(0);
-    }
+    for (let partition = 0; partition < PARTITIONS; partition++) expectEveryAckedOnceInOrder(await readPartition(reader, partition), traffic.acked[partition], partition);
   }, 180_000);
 });

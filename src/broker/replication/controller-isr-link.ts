@@ -13,7 +13,8 @@ import type { Logger } from '../../logger.js';
 import type { IsrChannel } from './isr-channel.js';
 import type { BrokerAddress } from './tcp-leader-link.js';
 
-export function controllerLinkIsrChannel(controller: () => BrokerAddress | undefined, logger: Logger): IsrChannel {
+/** `isCut` (fault tests): whether an injected network cut separates this node from the controller now. */
+export function controllerLinkIsrChannel(controller: () => BrokerAddress | undefined, logger: Logger, isCut: () => boolean = () => false): IsrChannel {
   let connection: Promise<Connection> | null = null;
   let connectedTo = '';
   const connect = (): Promise<Connection> => {
@@ -31,10 +32,19 @@ export function controllerLinkIsrChannel(controller: () => BrokerAddress | undef
     opening.then((c) => c.onClose(forget), forget);
     return opening;
   };
+  // Across a cut a proposal fails as over a lost connection, its answer too if it comes after.
+  const failIfCut = () => {
+    if (!isCut()) return;
+    void connection?.then((c) => c.close(), () => {});
+    connection = null;
+    throw new RillError(Errors.NETWORK_EXCEPTION, 'the network to the active controller is cut (injected fault)');
+  };
   return {
     async alterIsr(request) {
+      failIfCut();
       const c = await connect();
       const answer = (await c.request(ApiKeys.AlterIsr, request)).header;
+      failIfCut();
       if (answer.errorCode === 0) return { ok: true, isr: answer.isr };
       return { ok: false, code: answer.errorCode, message: answer.message ?? 'AlterIsr refused', isr: answer.isr.length > 0 ? answer.isr : undefined };
     },

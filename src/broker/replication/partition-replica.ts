@@ -251,7 +251,12 @@ export class PartitionReplica implements ReplicaHooks {
           if (answer.ok) this.committed(answer.isr);
           else {
             this.logger.warn({ topic: this.topic, partition: this.partition, code: answer.code, message: answer.message }, 'ISR change refused');
-            this.committed(answer.isr ?? role.tracker.isr);
+            // An ISR without this replica means the cluster has moved on: another replica leads in
+            // a newer epoch (say, elected while this one was cut off). Adopting it would leave a
+            // leader outside its own ISR (its next shrink would propose an empty one); keep ours
+            // until the metadata demotes this replica.
+            const theirs = answer.isr;
+            this.committed(theirs !== undefined && theirs.includes(this.settings.brokerId) ? theirs : role.tracker.isr);
           }
         },
         (error) => {

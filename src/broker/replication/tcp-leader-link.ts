@@ -22,6 +22,8 @@ export interface TcpLeaderLinkOptions {
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** Fault tests: whether an injected network cut separates this node from the leader now. */
+  isCut?: () => boolean;
 }
 
 export class TcpLeaderLink implements LeaderLink {
@@ -60,8 +62,10 @@ export class TcpLeaderLink implements LeaderLink {
   }
 
   async replicaFetch(request: ReplicaFetchRequest): Promise<ReplicaFetchAnswer> {
+    this.failIfCut();
     const c = await this.connect();
     const response = await c.request(ApiKeys.ReplicaFetch, request, undefined, request.maxWaitMs + (this.options.requestTimeoutMs ?? 30_000));
+    this.failIfCut();
     const recordSets: Uint8Array[] = [];
     let at = 0;
     for (const p of response.header.partitions) {
@@ -72,8 +76,22 @@ export class TcpLeaderLink implements LeaderLink {
   }
 
   async offsetForLeaderEpoch(request: OffsetForLeaderEpochRequest): Promise<OffsetForLeaderEpochResponse> {
+    this.failIfCut();
     const c = await this.connect();
-    return (await c.request(ApiKeys.OffsetForLeaderEpoch, request)).header;
+    const answer = (await c.request(ApiKeys.OffsetForLeaderEpoch, request)).header;
+    this.failIfCut();
+    return answer;
+  }
+
+  /**
+   * Across an injected cut a request fails as over a lost connection: the connection is dropped,
+   * and an answer that arrives once the cut began (a long poll sent before it) is lost with it.
+   */
+  private failIfCut(): void {
+    if (this.options.isCut?.() !== true) return;
+    void this.connection?.then((c) => c.close(), () => {});
+    this.connection = null;
+    throw new RillError(Errors.NETWORK_EXCEPTION, 'the network to the leader is cut (injected fault)');
   }
 
   close(): void {

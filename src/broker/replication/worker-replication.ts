@@ -16,6 +16,7 @@ import type { IsrChannel } from './isr-channel.js';
 import type { PartitionLeadership } from './partition-replica.js';
 import { ReplicaManager, type FetchControl, type ReplicationSettings } from './replica-manager.js';
 import { TcpLeaderLink, type BrokerAddress } from './tcp-leader-link.js';
+import type { NodeIsolation } from '../../cluster/node-isolation.js';
 
 export interface LeadershipTask {
   op: 'leadership';
@@ -30,12 +31,22 @@ export interface LeadershipTask {
 export class WorkerReplication {
   private manager: ReplicaManager | null = null;
   private brokers: Record<number, BrokerAddress> = {};
+  private brokerId = -1;
 
+  /** `isolation`: injected network cuts (fault tests only) that this worker's links obey. */
   constructor(
     private readonly host: PartitionHost,
     private readonly isrChannel: IsrChannel,
     private readonly logger: Logger,
+    private readonly isolation: NodeIsolation | null = null,
   ) {}
+
+  /** Whether an injected cut separates this node from the broker listening at `address` now. */
+  isCutFromBrokerAt(address: BrokerAddress | undefined): boolean {
+    if (this.isolation === null) return false;
+    const peer = Object.entries(this.brokers).find(([, a]) => a.host === address?.host && a.port === address?.port)?.[0];
+    return peer === undefined ? this.isolation.isIsolated(this.brokerId) : this.isolation.cuts(this.brokerId, Number(peer));
+  }
 
   get replicas(): ReplicaManager | null {
     return this.manager;
@@ -44,11 +55,18 @@ export class WorkerReplication {
   /** Applies a leadership task; returns each partition's outcome. */
   leadership(task: LeadershipTask): string[] {
     this.brokers = { ...this.brokers, ...task.brokers };
+    this.brokerId = task.settings.brokerId;
+    const isolation = this.isolation;
     this.manager ??= new ReplicaManager(
       this.host,
       task.settings,
       this.isrChannel,
-      (leaderId) => new TcpLeaderLink(() => this.brokers[leaderId], { clientId: `rill-replica-${task.settings.brokerId}`, logger: this.logger }),
+      (leaderId) =>
+        new TcpLeaderLink(() => this.brokers[leaderId], {
+          clientId: `rill-replica-${task.settings.brokerId}`,
+          logger: this.logger,
+          ...(isolation === null ? {} : { isCut: () => isolation.cuts(this.brokerId, leaderId) }),
+        }),
       this.logger,
     );
     return task.partitions.map((m) => {
