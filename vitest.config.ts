@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Rebuilds dist/ when src/ is newer: integration tests run the compiled `rill` command.
+    globalSetup: ['test/global-setup.ts'],
     // Integration tests spawn real processes and SIGKILL them; give each a generous deadline,
     // but every wait inside a test has its own condition and deadline.
     testTimeout: 60_000,

@@ -10,14 +10,13 @@ import { TestClient } from '../helpers/protocol-client.js';
 import { batchOf } from '../helpers/records.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { collectStderr, spawnTs, waitForExit } from './fixtures/child.js';
+import { collectStderr, rillCli, spawnNode, waitForExit } from './fixtures/child.js';
 import { killBroker } from './fixtures/broker-process.js';
 import { gossipAddress, leaderCounts, startNode, statusOf, type NodeProcess } from './fixtures/cluster-process.js';
 
 const tempDir = tempDirs();
 const running: NodeProcess[] = [];
 const clients: Rill[] = [];
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 afterEach(async () => {
   for (const rill of clients.splice(0)) await rill.close().catch(() => undefined);
@@ -108,7 +107,7 @@ describe('a cluster of three node processes', () => {
     expect(refused).toMatchObject({ errorCode: Errors.NOT_LEADER_OR_FOLLOWER.code, leaderId: 1 });
 
     // `rill cluster status` from another node shows every member, the controller and the placement.
-    const cliRun = spawnTs(cli, ['cluster', 'status', '--brokers', `127.0.0.1:${n2.port}`]);
+    const cliRun = spawnNode(rillCli, ['cluster', 'status', '--brokers', `127.0.0.1:${n2.port}`]);
     let out = '';
     cliRun.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const cliErr = collectStderr(cliRun);
@@ -146,7 +145,7 @@ describe('a cluster of three node processes', () => {
     expect(all.sort()).toEqual([...sent, ...during].sort());
 
     // `rill cluster rebalance` gives node 3 its share, moving only empty partitions.
-    const rebalance = spawnTs(cli, ['cluster', 'rebalance', '--brokers', `127.0.0.1:${n2.port}`]);
+    const rebalance = spawnNode(rillCli, ['cluster', 'rebalance', '--brokers', `127.0.0.1:${n2.port}`]);
     let moved = '';
     rebalance.stdout!.on('data', (chunk: Buffer) => (moved += chunk.toString()));
     const rebalanceErr = collectStderr(rebalance);
