@@ -10,5 +10,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Two test files at a time. vitest's default is CPUs - 1, i.e. one file at a time on the 2-core
+    // CI machine; most integration files spend their time waiting on real processes (gossip,
+    // session timeouts, fsync), so a second file overlaps that waiting.
+    maxWorkers: 2,
   },
 });
