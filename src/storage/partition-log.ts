@@ -17,21 +17,16 @@
 // log closed. Copy what you keep.
 
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Errors, RillError } from '../errors.js';
-import { nativeIo, type FileIo } from '../native/index.js';
-import { silentLogger, type Logger } from '../logger.js';
-import { LAST_OFFSET_DELTA, MAX_TIMESTAMP } from './batch-layout.js';
-import { checkProducedBatch } from './batch-validator.js';
-import { readInt32, readInt64 } from './bytes.js';
 import { CHECKPOINT_FILE, CheckpointFile } from './checkpoint.js';
-import { deleteSegmentFiles, loadLog, type RecoveryReport } from './log-loader.js';
+import { deleteSegmentFiles } from './log-loader.js';
 import { syncDirectory } from './durable-files.js';
-import { LogFlusher, type FlushStats } from './log-flusher.js';
 import { storageError } from './storage-error.js';
 import { compacts, deletesByRetention, resolveLogConfig, type LogConfig } from './log-config.js';
 import { cleanLog, type CleanableLog, type CleanResult, type CleanSkip } from './log-cleaner.js';
-import { Segment, type SegmentSettings } from './segment.js';
-import { batchProducer, ProducerStateTable, type BatchProducer } from './producer-state.js';
+import { Segment } from './segment.js';
+import { batchProducer, ProducerStateTable } from './producer-state.js';
 import { loadProducerState, snapshotProducers } from './producer-state-loader.js';
 import { loadLeaderEpochs } from './leader-epoch-loader.js';
 import type { LogScan } from './log-scan.js';
@@ -39,18 +34,10 @@ import { batchBaseOffset, batchLastOffset, batchSize } from './batch-layout.js';
 import type { EpochEndOffset, LeaderEpochCache } from './leader-epoch-cache.js';
 import type { EpochEntry } from './leader-epoch-checkpoint.js';
 import { checkReplicatedRecordSet } from './replicated-batches.js';
-import { join } from 'node:path';
+import { checkProducedRecordSet, recordProducedBatches } from './produced-record-set.js';
+import { SegmentedLog, type PartitionLogOptions } from './segmented-log.js';
 
-export interface PartitionLogOptions {
-  config?: Partial<LogConfig>;
-  /** File I/O (tests inject faults); defaults to the native addon. */
-  io?: FileIo;
-  logger?: Logger;
-  /** Milliseconds since the epoch; for segment.ms and retention.ms. */
-  clock?: () => number;
-  /** Leader epoch stamped into appended batches (see becomeLeader()). */
-  leaderEpoch?: number;
-}
+export type { PartitionLogOptions, ReadOptions, ReadResult } from './segmented-log.js';
 
 export interface AppendResult {
   baseOffset: number;
@@ -65,48 +52,14 @@ export interface AppendResult {
   duplicate?: boolean;
 }
 
-export interface ReadResult {
-  /** Whole record batches, back to back; empty at the log end. A view into the mapped segment. */
-  records: Uint8Array;
-  /** Base offset of the first batch (may be below the offset asked for: batches are whole). */
-  firstOffset: number;
-  /** Where the next read should start. */
-  nextOffset: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  /** Where the bytes are: the segment file and byte position (for zero-copy senders). */
-  file: string | null;
-  position: number;
-}
-
-export interface ReadOptions {
-  /** Return no batch starting at or above this offset (the high watermark, later). */
-  maxOffset?: number;
-}
-
 export interface RetentionResult {
   deletedSegments: number;
   deletedBytes: number;
 }
 
-/** Relative offsets in the indexes are u32: roll before a segment spans 2^31 offsets (as Kafka). */
-const MAX_OFFSETS_PER_SEGMENT = 0x7fffffff;
-
-export class PartitionLog {
-  readonly dir: string;
-  readonly config: LogConfig;
-  /** What the last open found and did. */
-  readonly recovery: RecoveryReport;
+export class PartitionLog extends SegmentedLog {
   leaderEpoch: number;
 
-  private readonly settings: SegmentSettings;
-  private readonly logger: Logger;
-  private readonly clock: () => number;
-  private readonly checkpoint: CheckpointFile;
-  private readonly flusher: LogFlusher;
-  private segments: Segment[];
-  private next: number;
-  private closed = false;
   /** Idempotent producers' sequences and recent batches (producer-state.ts). */
   private readonly producers = new ProducerStateTable();
   /** A compaction pass in progress (log-cleaner.ts): at most one at a time. */
@@ -115,32 +68,8 @@ export class PartitionLog {
   private epochs!: LeaderEpochCache;
 
   private constructor(dir: string, config: LogConfig, options: PartitionLogOptions, checkpoint: CheckpointFile) {
-    this.dir = dir;
-    this.config = config;
-    this.logger = options.logger ?? silentLogger;
-    this.clock = options.clock ?? Date.now;
+    super(dir, config, options, checkpoint);
     this.leaderEpoch = options.leaderEpoch ?? 0;
-    this.settings = { io: options.io ?? nativeIo, segmentBytes: config.segmentBytes, indexIntervalBytes: config.indexIntervalBytes };
-    this.checkpoint = checkpoint;
-    const { segments, report, durableEnd, unsynced } = loadLog(dir, this.settings, checkpoint, this.logger);
-    this.segments = segments;
-    this.recovery = report;
-    this.next = this.active.nextOffset;
-    if (report.clean) {
-      // Clear the clean flag before any append, so a crash from here on is recovered by a scan.
-      this.checkpoint.write(this.active.checkpointState(false));
-    }
-    // After a crash, what recovery accepted beyond the checkpoint may sit only in the page cache:
-    // it is not claimed durable (nor checkpointed) until the first flush round has synced it.
-    this.flusher = new LogFlusher(
-      {
-        dir,
-        logEnd: () => this.next,
-        activeSegment: () => this.active,
-        holds: (segment) => this.segments.includes(segment),
-      },
-      { config, checkpoint, io: this.settings.io, clock: this.clock, logger: this.logger, durableEnd, unsynced },
-    );
     this.loadProducerState();
     this.epochs = loadLeaderEpochs(this.scan());
   }
@@ -163,56 +92,6 @@ export class PartitionLog {
     }
   }
 
-  private get active(): Segment {
-    return this.segments[this.segments.length - 1];
-  }
-
-  /** Offset of the first record held. */
-  get logStartOffset(): number {
-    return this.segments[0].baseOffset;
-  }
-
-  /** Offset the next appended record gets (one past the last). */
-  get logEndOffset(): number {
-    return this.next;
-  }
-
-  /** Offsets below this are known to be fdatasynced. */
-  /** fdatasync rounds done and their summed duration. */
-  get flushStats(): FlushStats {
-    return this.flusher.stats;
-  }
-
-  get flushedOffset(): number {
-    return this.flusher.durableEnd;
-  }
-
-  /** Bytes of record batches held, over all segments. */
-  get size(): number {
-    let total = 0;
-    for (const s of this.segments) total += s.size;
-    return total;
-  }
-
-  get segmentCount(): number {
-    return this.segments.length;
-  }
-
-  /** Base offsets of the segments, oldest first. */
-  segmentBaseOffsets(): number[] {
-    return this.segments.map((s) => s.baseOffset);
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new RillError(Errors.LOG_CLOSED, `partition log ${this.dir} is closed`);
-  }
-
-  /** Reads go on after a failed fdatasync (they see what was written); writes stop. */
-  private assertWritable(): void {
-    this.assertOpen();
-    if (this.flusher.failure !== null) throw this.flusher.failure;
-  }
-
   // --- appending --------------------------------------------------------------------------------
 
   /**
@@ -226,48 +105,8 @@ export class PartitionLog {
     if (records.length > segmentBytes) {
       throw new RillError(Errors.MESSAGE_TOO_LARGE, `record set of ${records.length} bytes exceeds segment.bytes (${segmentBytes})`);
     }
-    let pos = 0;
-    let batches = 0;
-    let recordCount = 0;
-    let maxTimestamp = -Infinity;
-    // Producer fields per batch, only for record sets from idempotent producers (kept off the
-    // plain path); duplicate* describe batches that are retries of batches already appended.
-    let producerBatches: (BatchProducer | null)[] | null = null;
-    let duplicateCount = 0;
-    let duplicateBase = -1;
-    let duplicateLast = -1;
-    while (pos < records.length) {
-      const size = checkProducedBatch(records, pos, records.length - pos);
-      if (typeof size !== 'number') throw new RillError(size.spec, `batch ${batches} at byte ${pos}: ${size.reason}`);
-      if (size > maxMessageBytes) {
-        throw new RillError(Errors.MESSAGE_TOO_LARGE, `batch ${batches} is ${size} bytes; max.message.bytes is ${maxMessageBytes}`);
-      }
-      const producer = batchProducer(records, pos);
-      if (producer !== null) {
-        producerBatches ??= new Array<BatchProducer | null>(batches).fill(null);
-        const pending = producerBatches.filter((b): b is BatchProducer => b !== null);
-        const verdict = this.producers.check(producer, pending);
-        if (verdict.kind === 'duplicate') {
-          if (duplicateCount++ === 0) duplicateBase = verdict.batch.baseOffset;
-          duplicateLast = verdict.batch.lastOffset;
-        }
-        producerBatches.push(verdict.kind === 'append' ? producer : null);
-      } else if (producerBatches !== null) {
-        producerBatches.push(null);
-      }
-      recordCount += readInt32(records, pos + LAST_OFFSET_DELTA) + 1;
-      maxTimestamp = Math.max(maxTimestamp, readInt64(records, pos + MAX_TIMESTAMP));
-      pos += size;
-      batches++;
-    }
-    if (duplicateCount > 0) {
-      // A retry is answered only as a whole: a record set mixing retried and new batches is not
-      // something a producer sends, and appending half of it would break the sequence rules.
-      if (duplicateCount !== batches) {
-        throw new RillError(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, `record set mixes ${duplicateCount} retried batches with ${batches - duplicateCount} new ones`);
-      }
-      return { baseOffset: duplicateBase, lastOffset: duplicateLast, recordCount, maxTimestamp, duplicate: true };
-    }
+    const { batches, recordCount, maxTimestamp, producerBatches, duplicate } = checkProducedRecordSet(records, maxMessageBytes, this.producers);
+    if (duplicate !== null) return { ...duplicate, recordCount, maxTimestamp, duplicate: true };
 
     const now = this.clock();
     this.maybeRoll(records.length, recordCount, now);
@@ -282,19 +121,8 @@ export class PartitionLog {
     if (this.leaderEpoch > this.epochs.latestEpoch) this.assignEpoch(this.leaderEpoch, baseOffset);
     this.next = active.append(records, baseOffset, this.leaderEpoch, now);
     this.flusher.afterWrite(now);
-    if (producerBatches !== null) this.recordProducers(records, producerBatches, baseOffset, now);
+    if (producerBatches !== null) recordProducedBatches(this.producers, records, producerBatches, baseOffset, now);
     return { baseOffset, lastOffset: this.next - 1, recordCount, maxTimestamp };
-  }
-
-  private recordProducers(records: Uint8Array, producers: readonly (BatchProducer | null)[], baseOffset: number, now: number): void {
-    let pos = 0;
-    let offset = baseOffset;
-    for (const producer of producers) {
-      const count = readInt32(records, pos + LAST_OFFSET_DELTA) + 1;
-      if (producer !== null) this.producers.record(producer, offset, offset + count - 1, now);
-      offset += count;
-      pos += batchSize(records, pos);
-    }
   }
 
   /**
@@ -394,6 +222,10 @@ export class PartitionLog {
     loadProducerState(this.scan(), this.producers, this.clock(), this.config.producerIdExpirationMs);
   }
 
+  protected override afterRoll(): void {
+    this.snapshotProducers();
+  }
+
   private snapshotProducers(): void {
     snapshotProducers({ dir: this.dir, logger: this.logger }, this.next, this.producers);
   }
@@ -408,118 +240,6 @@ export class PartitionLog {
     const result = this.write(records);
     if (this.config.flushMode === 'sync') await this.waitForDurable(result.lastOffset + 1);
     return result;
-  }
-
-  /** Resolves once every offset below `end` is fdatasynced (starting a flush if none is due). */
-  waitForDurable(end: number): Promise<void> {
-    return this.flusher.waitForDurable(end);
-  }
-
-  /** Makes everything written so far durable and checkpointed. */
-  async flush(): Promise<void> {
-    this.assertWritable();
-    await this.flusher.flush();
-  }
-
-  private maybeRoll(length: number, recordCount: number, now: number): void {
-    const active = this.active;
-    if (active.isEmpty) return;
-    const full = active.size + length > this.config.segmentBytes;
-    const old = active.createdAt !== null && now - active.createdAt >= this.config.segmentMs;
-    const offsetsFull = this.next + recordCount - 1 - active.baseOffset > MAX_OFFSETS_PER_SEGMENT;
-    if (full || old || offsetsFull) this.roll();
-  }
-
-  /** Seals the active segment and starts a new one at the log end. */
-  roll(): void {
-    this.assertWritable();
-    const old = this.active;
-    if (old.isEmpty) return;
-    // The new segment first: if the directory refuses it, the old one simply stays active.
-    let fresh: Segment;
-    try {
-      fresh = Segment.active(this.settings, this.dir, this.next, {
-        size: 0,
-        nextOffset: this.next,
-        offsetIndexEntries: 0,
-        timeIndexEntries: 0,
-        maxTimestamp: -Infinity,
-      });
-      syncDirectory(this.dir);
-    } catch (error) {
-      throw storageError(error, `creating a segment in ${this.dir}`);
-    }
-    try {
-      old.seal();
-    } catch (error) {
-      deleteSegmentFiles(fresh);
-      throw storageError(error, `sealing ${old.paths.log}`);
-    }
-    old.nextOffset = this.next;
-    this.segments.push(fresh);
-    this.snapshotProducers();
-    this.logger.info({ dir: this.dir, segment: fresh.paths.log, sealed: old.paths.log, size: old.size }, 'rolled segment');
-    this.flusher.sealed(old);
-  }
-
-  // --- reading ----------------------------------------------------------------------------------
-
-  private segmentFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.segments[mid].baseOffset <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
-  /**
-   * Whole batches from the one holding `offset`, up to `maxBytes` (at least one batch, so large
-   * batches never stall a consumer). At the log end, an empty result. Outside
-   * [logStartOffset, logEndOffset]: OFFSET_OUT_OF_RANGE with the valid range in its details.
-   */
-  read(offset: number, maxBytes: number, options: ReadOptions = {}): ReadResult {
-    this.assertOpen();
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
-      throw new RillError(Errors.INVALID_FETCH_SIZE, `maxBytes must be a positive integer, got ${maxBytes}`);
-    }
-    const start = this.logStartOffset;
-    const end = this.next;
-    if (!Number.isSafeInteger(offset) || offset < start || offset > end) {
-      throw new RillError(Errors.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${start}, ${end}]`, {
-        offset,
-        logStartOffset: start,
-        logEndOffset: end,
-      });
-    }
-    const maxOffset = Math.min(options.maxOffset ?? end, end);
-    for (let i = this.segmentFor(offset); i < this.segments.length && offset < maxOffset; i++) {
-      const segment = this.segments[i];
-      const slice = segment.read(Math.max(offset, segment.baseOffset), maxBytes, maxOffset);
-      if (slice === null) continue;
-      return {
-        records: slice.bytes,
-        firstOffset: slice.firstOffset,
-        nextOffset: slice.bytes.length === 0 ? offset : slice.nextOffset,
-        logStartOffset: start,
-        logEndOffset: end,
-        file: segment.paths.log,
-        position: slice.position,
-      };
-    }
-    return { records: new Uint8Array(0), firstOffset: offset, nextOffset: offset, logStartOffset: start, logEndOffset: end, file: null, position: 0 };
-  }
-
-  /** The first record with a timestamp >= `timestamp` (offset and its timestamp), or null. */
-  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
-    this.assertOpen();
-    for (const segment of this.segments) {
-      const found = segment.findByTimestamp(timestamp, this.logStartOffset);
-      if (found !== null) return found;
-    }
-    return null;
   }
 
   // --- retention and truncation -----------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from '../integration/fixtures/child.js';
+import { compiledFixture, repoRoot } from '../integration/fixtures/child.js';
 
-const script = fileURLToPath(new URL('./fixtures/fake-rill.ts', import.meta.url));
+const script = compiledFixture(fileURLToPath(new URL('./fixtures/fake-rill.ts', import.meta.url)));
 
 export interface CliRun {
   code: number | null;
@@ -27,7 +27,7 @@ export function runFakeRill(args: string[], setup: object = {}, options: RunOpti
   const env: NodeJS.ProcessEnv = { ...process.env, FAKE_RILL: JSON.stringify(setup) };
   delete env.RILL_BROKERS;
   delete env.RILL_DEBUG;
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, env });
+  const child = spawn(process.execPath, [script, ...args], { cwd: repoRoot, env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {

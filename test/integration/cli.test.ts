@@ -1,18 +1,16 @@
 // The `rill` CLI against a real broker process: each command runs as a child process
-// (`node --import tsx src/cli/main.ts ...`), as a user would run it.
+// (`node dist/cli/main.js ...`, the compiled command), as a user would run it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { repoRoot, spawnTs, waitForExit } from './fixtures/child.js';
+import { repoRoot, rillCli, spawnNode, waitForExit } from './fixtures/child.js';
 import { killBroker, startBroker, type BrokerProcess } from './fixtures/broker-process.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const tempDir = tempDirs();
 /** A run that has not ended by then is killed and fails its test: no CLI may hang. */
 const RUN_LIMIT_MS = 45_000;
@@ -42,7 +40,7 @@ interface Run {
 /** Starts `rill <args>` against the test broker (unless args name --brokers themselves). */
 function startRill(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stdout: () => Buffer; stderr: () => string; done: Promise<Run> } {
   const started = Date.now();
-  const child = spawnTs(cli, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RILL_BROKERS: brokers, ...env } });
+  const child = spawnNode(rillCli, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RILL_BROKERS: brokers, ...env } });
   children.add(child);
   const out: Buffer[] = [];
   let err = '';
@@ -164,7 +162,7 @@ describe('rill CLI against a broker', () => {
   it.skipIf(!hasScript())('draws a progress bar with the live rate when stderr is a terminal', async () => {
     await ok(['topics', 'create', 'load-tty']);
     // script(1) gives the command a pseudo-terminal; its output is what the terminal showed.
-    const command = [process.execPath, '--import', 'tsx', cli, 'produce', 'load-tty', '--count', '50000', '--size', '100', '--brokers', brokers].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, rillCli, 'produce', 'load-tty', '--count', '50000', '--size', '100', '--brokers', brokers].map((a) => `'${a}'`).join(' ');
     const shell = spawn('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(shell);
     let screen = '';
@@ -222,7 +220,7 @@ describe('rill CLI against a broker', () => {
     await ok(['topics', 'create', 'pipe']);
     await ok(['produce', 'pipe', '--count', '20000', '--size', '20']);
     const errPath = join(tempDir(), 'stderr.txt');
-    const shell = spawn('bash', ['-c', `set -o pipefail; '${process.execPath}' --import tsx '${cli}' consume pipe --from-beginning --brokers ${brokers} 2>"$ERR" | head -3`], {
+    const shell = spawn('bash', ['-c', `set -o pipefail; '${process.execPath}' '${rillCli}' consume pipe --from-beginning --brokers ${brokers} 2>"$ERR" | head -3`], {
       cwd: repoRoot,
       env: { ...process.env, ERR: errPath },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -245,7 +243,7 @@ describe('rill CLI against a broker', () => {
     for (const run of runs) {
       expectOneLineError(run, /(NETWORK_EXCEPTION|ECONNREFUSED|REQUEST_TIMED_OUT)/);
       expect(run.stderr).toContain(`127.0.0.1:${port}`);
-      // The deadline plus the time to start node and tsx, generously; the watchdog is RUN_LIMIT_MS.
+      // The deadline plus the time to start node, generously; the watchdog is RUN_LIMIT_MS.
       expect(run.ms).toBeLessThan(2000 + 20_000);
     }
   });

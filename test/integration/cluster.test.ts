@@ -13,14 +13,13 @@ import { TestClient } from '../helpers/protocol-client.js';
 import { batchOf } from '../helpers/records.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { collectStderr, spawnTs, waitForExit } from './fixtures/child.js';
+import { collectStderr, rillCli, spawnNode, waitForExit } from './fixtures/child.js';
 import { killBroker } from './fixtures/broker-process.js';
 import { gossipAddress, leaderCounts, startNode, statusOf, type NodeProcess } from './fixtures/cluster-process.js';
 
 const tempDir = tempDirs();
 const running: NodeProcess[] = [];
 const clients: Rill[] = [];
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 afterEach(async () => {
   for (const rill of clients.splice(0)) await rill.close().catch(() => undefined);
@@ -116,7 +115,7 @@ describe('a cluster of three node processes', () => {
     expect(refused).toMatchObject({ errorCode: Errors.NOT_LEADER_OR_FOLLOWER.code, leaderId: 1 });
 
     // `rill cluster status` from another node shows every member, the controller and the placement.
-    const cliRun = spawnTs(cli, ['cluster', 'status', '--brokers', `127.0.0.1:${n2.port}`]);
+    const cliRun = spawnNode(rillCli, ['cluster', 'status', '--brokers', `127.0.0.1:${n2.port}`]);
     let out = '';
     cliRun.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const cliErr = collectStderr(cliRun);
@@ -167,7 +166,7 @@ describe('a cluster of three node processes', () => {
     // `rill cluster rebalance --topics later,pairs --wait` gives node 3 its share, copying the
     // data: a new replica catches up from the leader (the single copy of a `later` partition),
     // then the final replicas are committed, and the old copies go.
-    const rebalance = spawnTs(cli, ['cluster', 'rebalance', '--topics', 'later,pairs', '--wait', '--brokers', `127.0.0.1:${n2.port}`]);
+    const rebalance = spawnNode(rillCli, ['cluster', 'rebalance', '--topics', 'later,pairs', '--wait', '--brokers', `127.0.0.1:${n2.port}`]);
     let moved = '';
     rebalance.stdout!.on('data', (chunk: Buffer) => (moved += chunk.toString()));
     const rebalanceErr = collectStderr(rebalance);
@@ -202,7 +201,7 @@ describe('a cluster of three node processes', () => {
     }
     // The producer keeps working against the new leaders; a second rebalance has nothing to do.
     await laterProducer.send({ topic: 'later', messages: moves.filter((m) => m.topic === 'later').map((m) => ({ partition: m.partition, value: 'after' })) });
-    const again = spawnTs(cli, ['cluster', 'rebalance', '--topics', 'later,pairs', '--dry-run', '--brokers', `127.0.0.1:${n1.port}`]);
+    const again = spawnNode(rillCli, ['cluster', 'rebalance', '--topics', 'later,pairs', '--dry-run', '--brokers', `127.0.0.1:${n1.port}`]);
     let planned = '';
     again.stdout!.on('data', (chunk: Buffer) => (planned += chunk.toString()));
     expect((await waitForExit(again)).code).toBe(0);

@@ -7,13 +7,11 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { spawnTs, waitForExit } from './fixtures/child.js';
+import { rillCli, spawnNode, waitForExit } from './fixtures/child.js';
 import { killBroker, startBroker, type BrokerProcess } from './fixtures/broker-process.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const tempDir = tempDirs('rill-compaction-broker-');
 const FLAGS = ['--workers', '2', '--log-cleaner-backoff-ms', '20'];
 const KEYS = 20;
@@ -26,7 +24,7 @@ afterAll(async () => {
 });
 
 function rill(args: string[], input = ''): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawnTs(cli, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RILL_BROKERS: `127.0.0.1:${broker!.port}` } });
+  const child = spawnNode(rillCli, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RILL_BROKERS: `127.0.0.1:${broker!.port}` } });
   children.add(child);
   let stdout = '';
   let stderr = '';

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { PartitionLog, decodeRecordBatches } from '../../src/storage/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
-import { collectStderr, fixture, spawnTs, waitForExit } from './fixtures/child.js';
+import { collectStderr, fixture, spawnNode, waitForExit } from './fixtures/child.js';
 
 const tempDir = tempDirs('rill-compact-crash-');
 const ROUNDS = 16;
@@ -18,7 +18,7 @@ const KEYS = 40;
 
 /** Runs the loop until `acks` acknowledgements after its `passes`-th cleaning pass began, then SIGKILLs it. */
 async function runAndKill(dir: string, passes: number, acks: number, acked: Map<string, number>): Promise<number> {
-  const child = spawnTs(fixture('compact-loop.ts'), [dir]);
+  const child = spawnNode(fixture('compact-loop.ts'), [dir]);
   const stderr = collectStderr(child);
   const exited = waitForExit(child);
   let passesSeen = 0;

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { PartitionLog } from '../../src/storage/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { range, readBack } from '../helpers/records.js';
-import { collectStderr, fixture, spawnTs, waitForExit } from './fixtures/child.js';
+import { collectStderr, fixture, spawnNode, waitForExit } from './fixtures/child.js';
 
 const tempDir = tempDirs();
 const ROUNDS = 24;
@@ -22,7 +22,7 @@ interface Round {
 
 /** Runs the append loop until it has acknowledged `acks` appends, then SIGKILLs it. */
 async function runAndKill(dir: string, acks: number): Promise<Round> {
-  const child = spawnTs(fixture('append-loop.ts'), [dir]);
+  const child = spawnNode(fixture('append-loop.ts'), [dir]);
   const stderr = collectStderr(child);
   const exited = waitForExit(child);
   let maxAcked = -1;

@@ -5,15 +5,13 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Errors } from '../../src/errors.js';
 import { ApiKeys } from '../../src/protocol/index.js';
 import { TestClient } from '../helpers/protocol-client.js';
 import { tempDirs } from '../helpers/temp-dir.js';
-import { spawnTs, waitForExit } from './fixtures/child.js';
+import { rillCli, spawnNode, waitForExit } from './fixtures/child.js';
 import { killBroker, startBroker, type BrokerProcess } from './fixtures/broker-process.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const tempDir = tempDirs('rill-groups-cli-');
 const RUN_LIMIT_MS = 45_000;
 const FLAGS = ['--workers', '2', '--group-initial-rebalance-delay-ms', '0'];
@@ -39,7 +37,7 @@ interface Run {
 }
 
 function rill(args: string[], input = ''): Promise<Run> {
-  const child = spawnTs(cli, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RILL_BROKERS: `127.0.0.1:${broker.port}` } });
+  const child = spawnNode(rillCli, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RILL_BROKERS: `127.0.0.1:${broker.port}` } });
   children.add(child);
   let stdout = '';
   let stderr = '';

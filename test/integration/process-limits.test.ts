@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type ChildProcess } from 'node:child_process';
 import { PartitionLog } from '../../src/storage/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
-import { collectStderr, fixture, request, spawnTs, waitForExit } from './fixtures/child.js';
+import { collectStderr, fixture, request, spawnNode, waitForExit } from './fixtures/child.js';
 import type { Reply } from './fixtures/log-process.js';
 
 const tempDir = tempDirs();
@@ -17,8 +17,8 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function start(dir: string, config: object, options: Parameters<typeof spawnTs>[2] = {}): { child: ChildProcess; stderr: () => string } {
-  const child = spawnTs(fixture('log-process.ts'), [dir, JSON.stringify(config)], { ipc: true, ...options });
+function start(dir: string, config: object, options: Parameters<typeof spawnNode>[2] = {}): { child: ChildProcess; stderr: () => string } {
+  const child = spawnNode(fixture('log-process.ts'), [dir, JSON.stringify(config)], { ipc: true, ...options });
   children.push(child);
   return { child, stderr: collectStderr(child) };
 }

@@ -18,14 +18,13 @@ import { TestClient } from '../helpers/protocol-client.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { killBroker, stopBroker } from './fixtures/broker-process.js';
-import { collectStderr, spawnTs, waitForExit } from './fixtures/child.js';
+import { collectStderr, rillCli, spawnNode, waitForExit } from './fixtures/child.js';
 import { gossipAddress, startNode, statusOf, type NodeProcess } from './fixtures/cluster-process.js';
 import { expectEveryAckedOnceInOrder, startSequencedTraffic } from './fixtures/sequenced-traffic.js';
 
 const tempDir = tempDirs();
 /** offsets.topic.num.partitions (default). */
 const OFFSETS_PARTITIONS = 8;
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const running: NodeProcess[] = [];
 const clients: Rill[] = [];
 const TOPIC = 'ledger';
@@ -215,7 +214,7 @@ describe('replication and failover across three node processes', () => {
         c.close();
       }
     }, { what: 'DescribeTopics to show every partition replicated and committed' });
-    const cliRun = spawnTs(cli, ['topics', 'describe', TOPIC, '--brokers', `127.0.0.1:${reader.port}`]);
+    const cliRun = spawnNode(rillCli, ['topics', 'describe', TOPIC, '--brokers', `127.0.0.1:${reader.port}`]);
     let described = '';
     cliRun.stdout!.on('data', (chunk: Buffer) => (described += chunk.toString()));
     const cliErr = collectStderr(cliRun);

@@ -10,14 +10,14 @@ import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { PartitionLog, decodeRecordBatches } from '../../src/storage/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
-import { collectStderr, fixture, spawnTs, waitForExit } from './fixtures/child.js';
+import { collectStderr, fixture, spawnNode, waitForExit } from './fixtures/child.js';
 
 const tempDir = tempDirs();
 const ROUNDS = 12;
 
 /** Runs the loop until it printed `lines` lines, SIGKILLs it; returns the end nothing may fall below. */
 async function runAndKill(dir: string, lines: number, seed: number): Promise<number> {
-  const child = spawnTs(fixture('truncate-loop.ts'), [dir, String(seed)]);
+  const child = spawnNode(fixture('truncate-loop.ts'), [dir, String(seed)]);
   const stderr = collectStderr(child);
   const exited = waitForExit(child);
   let floor = 0;

@@ -38,7 +38,9 @@ describe('SlotPool', () => {
     const down = new Promise<number>((resolve) => pool!.once('slotDown', (slot) => resolve(slot)));
     const up = new Promise<number>((resolve) => pool!.on('slotUp', (slot) => slot === 1 && resolve(slot)));
     const oldRings = pool.rings(1)!;
-    await pool.run(1, { op: 'crash' });
+    // The worker exits on the turn after answering; on a loaded machine piscina may see the exit
+    // before the answer and reject the task instead. Either is fine: the claim is what follows.
+    await pool.run(1, { op: 'crash' }).catch((error: Error) => expect(error.message).toMatch(/worker exited with code: 1/));
     expect(await down).toBe(1);
     expect(oldRings.requests.closed).toBe(true);
     expect(await up).toBe(1);

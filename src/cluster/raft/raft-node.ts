@@ -34,105 +34,39 @@
 // quorum, neither for commits nor for the lease: that is how every node applies the committed
 // metadata log without slowing the controller's commits down.
 
-import { EntryKind, type AppendRequest, type AppendResponse, type LogEntry, type RaftMessage, type SnapshotRequest, type SnapshotResponse, type VoteRequest, type VoteResponse } from './messages.js';
+import { EntryKind, type RaftMessage, type VoteRequest, type VoteResponse } from './messages.js';
 import type { Random } from '../random.js';
-import { RaftLog } from './raft-log.js';
-import { newProgress, quorumValue, type Progress } from './progress.js';
-import { EMPTY_DURABLE_STATE, RAFT_DEFAULTS, emptyOutput, type DurableState, type ProposeResult, type RaftConfig, type RaftOutput, type RaftRole } from './raft-state.js';
+import { newProgress } from './progress.js';
+import { EMPTY_DURABLE_STATE, RAFT_DEFAULTS, emptyOutput, type DurableState, type ProposeResult, type RaftConfig, type RaftOutput } from './raft-state.js';
+import { RaftReplication } from './raft-replication.js';
 
 export { EMPTY_DURABLE_STATE, EMPTY_SNAPSHOT, RAFT_DEFAULTS, type DurableState, type HardState, type ProposeResult, type RaftConfig, type RaftOutput, type RaftRole, type Snapshot } from './raft-state.js';
 
-
-export class RaftNode {
-  readonly id: number;
-  readonly voters: readonly number[];
-  /** The other voters: they vote and count towards commits. */
-  private readonly peers: readonly number[];
-  /** Non-voters the leader replicates to (setLearners). */
-  private learnerIds: readonly number[] = [];
-  private readonly quorum: number;
+/** The node's inputs and its elections; the state is RaftCore's, the log replication RaftReplication's. */
+export class RaftNode extends RaftReplication {
   private readonly electionTicks: number;
   private readonly heartbeatTicks: number;
   private readonly leaseTicks: number;
-  private readonly maxEntries: number;
-  private readonly maxBytes: number;
   private readonly preVote: boolean;
   private readonly random: Random;
 
-  private currentTerm: number;
-  private votedFor: number | null;
-  private readonly log: RaftLog;
-  private commit: number;
-  private applied: number;
-
-  private currentRole: RaftRole = 'follower';
-  private leader: number | null = null;
-  private now = 0;
   private electionElapsed = 0;
   private electionTimeout = 0;
   private heartbeatElapsed = 0;
   private readonly votes = new Set<number>();
-  private readonly progress = new Map<number, Progress>();
   /** Index of this leader's first entry (its no-op); the lease holds only once it is committed. */
   private termStartIndex = 0;
 
-  private out: RaftOutput = emptyOutput();
-
   constructor(config: RaftConfig, durable: DurableState = EMPTY_DURABLE_STATE) {
-    this.id = config.id;
-    this.voters = [...new Set(config.voters)].sort((a, b) => a - b);
-    this.peers = this.voters.filter((v) => v !== this.id);
-    this.quorum = Math.floor(this.voters.length / 2) + 1;
+    super(config, durable);
     this.electionTicks = config.electionTicks ?? RAFT_DEFAULTS.electionTicks;
     this.heartbeatTicks = config.heartbeatTicks ?? RAFT_DEFAULTS.heartbeatTicks;
     this.leaseTicks = config.leaseTicks ?? Math.max(1, Math.floor(this.electionTicks * 0.8));
-    this.maxEntries = config.maxEntriesPerAppend ?? RAFT_DEFAULTS.maxEntriesPerAppend;
-    this.maxBytes = config.maxBytesPerAppend ?? RAFT_DEFAULTS.maxBytesPerAppend;
     this.preVote = config.preVote ?? true;
     this.random = config.random;
     if (this.heartbeatTicks >= this.electionTicks) throw new RangeError('heartbeatTicks must be below electionTicks');
     if (this.leaseTicks >= this.electionTicks) throw new RangeError('leaseTicks must be below electionTicks');
-
-    this.currentTerm = durable.hardState.term;
-    this.votedFor = durable.hardState.votedFor;
-    this.log = new RaftLog(durable.snapshot, durable.entries);
-    this.commit = this.log.snapshotIndex;
-    this.applied = this.log.snapshotIndex;
     this.resetElectionTimer();
-  }
-
-  // --- observers -----------------------------------------------------------------------------------
-
-  get term(): number {
-    return this.currentTerm;
-  }
-  get role(): RaftRole {
-    return this.currentRole;
-  }
-  /** The leader of the current term as far as this node knows, or null. */
-  get leaderId(): number | null {
-    return this.leader;
-  }
-  get commitIndex(): number {
-    return this.commit;
-  }
-  get lastIndex(): number {
-    return this.log.lastIndex;
-  }
-  get snapshotIndex(): number {
-    return this.log.snapshotIndex;
-  }
-  get isVoter(): boolean {
-    return this.voters.includes(this.id);
-  }
-
-  get learners(): readonly number[] {
-    return this.learnerIds;
-  }
-
-  /** Voters and learners other than this node: everyone a leader replicates to. */
-  private get targets(): readonly number[] {
-    return this.learnerIds.length === 0 ? this.peers : [...this.peers, ...this.learnerIds];
   }
 
   /**
@@ -150,16 +84,6 @@ export class RaftNode {
       this.progress.set(id, newProgress(this.lastIndex, this.now));
       this.sendAppend(id, false);
     }
-  }
-
-  /** The term of the entry at `index`, or undefined when it is compacted away or beyond the log. */
-  termAt(index: number): number | undefined {
-    return this.log.termAt(index);
-  }
-
-  /** The entry at `index`, or undefined when compacted away or beyond the log. */
-  entryAt(index: number): LogEntry | undefined {
-    return this.log.entryAt(index);
   }
 
   /**
@@ -368,185 +292,5 @@ export class RaftNode {
   private resetElectionTimer(): void {
     this.electionElapsed = 0;
     this.electionTimeout = this.electionTicks + this.random.int(this.electionTicks);
-  }
-
-  // --- replication: follower side --------------------------------------------------------------------
-
-  private onAppend(m: AppendRequest): void {
-    let prevIndex = m.prevLogIndex;
-    let prevTerm = m.prevLogTerm;
-    let entries = m.entries;
-    const snap = this.log.snapshot;
-    if (prevIndex < snap.lastIndex) {
-      // The start is already in our snapshot, hence committed, hence the same as the leader's.
-      entries = entries.filter((e) => e.index > snap.lastIndex);
-      prevIndex = snap.lastIndex;
-      prevTerm = snap.lastTerm;
-    }
-    const ourPrevTerm = this.termAt(prevIndex);
-    if (ourPrevTerm !== prevTerm) {
-      this.send({
-        type: 'append-response', from: this.id, to: m.from, term: this.currentTerm, success: false,
-        matchIndex: 0, rejectedIndex: m.prevLogIndex, hintIndex: this.rejectHint(prevIndex, ourPrevTerm), sentAt: m.sentAt,
-      });
-      return;
-    }
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
-      const ours = this.termAt(entry.index);
-      if (ours === entry.term) continue; // a duplicate or reordered resend
-      if (ours !== undefined) {
-        if (entry.index <= this.commit) throw new Error(`Raft safety violated: leader ${m.from} overwrites committed index ${entry.index}`);
-        this.truncateFrom(entry.index);
-      }
-      for (let j = i; j < entries.length; j++) this.appendEntry(entries[j]);
-      break;
-    }
-    const lastNew = m.prevLogIndex + m.entries.length;
-    const commit = Math.min(m.leaderCommit, lastNew);
-    if (commit > this.commit) {
-      this.commit = commit;
-      this.applyCommitted();
-    }
-    this.send({
-      type: 'append-response', from: this.id, to: m.from, term: this.currentTerm, success: true,
-      matchIndex: lastNew, rejectedIndex: 0, hintIndex: 0, sentAt: m.sentAt,
-    });
-  }
-
-  /** Where the leader should retry: our end if we are short, else before the conflicting term. */
-  private rejectHint(prevIndex: number, ourPrevTerm: number | undefined): number {
-    if (ourPrevTerm === undefined) return this.lastIndex;
-    let i = prevIndex;
-    while (i - 1 > this.log.snapshotIndex && this.termAt(i - 1) === ourPrevTerm) i--;
-    return i - 1;
-  }
-
-  private onSnapshot(m: SnapshotRequest): void {
-    if (m.lastIndex > this.commit) {
-      // Stored entries the snapshot does not keep must go from the disk too.
-      if (this.termAt(m.lastIndex) !== m.lastTerm) this.truncateFrom(this.log.snapshotIndex + 1);
-      const snapshot = { lastIndex: m.lastIndex, lastTerm: m.lastTerm, data: m.data };
-      this.log.install(snapshot);
-      this.out.snapshot = snapshot;
-      this.out.append = this.out.append.filter((e) => e.index > m.lastIndex);
-      this.out.restore = snapshot;
-      this.out.committed = [];
-      this.commit = m.lastIndex;
-      this.applied = m.lastIndex;
-    }
-    // Everything up to our commit index matches the leader: committed entries are in every leader's log.
-    this.send({ type: 'snapshot-response', from: this.id, to: m.from, term: this.currentTerm, matchIndex: this.commit, sentAt: m.sentAt });
-  }
-
-  // --- replication: leader side ---------------------------------------------------------------------
-
-  private sendAppend(peer: number, heartbeat: boolean): void {
-    const p = this.progress.get(peer)!;
-    if (p.next <= this.log.snapshotIndex) {
-      const s = this.log.snapshot;
-      this.send({ type: 'snapshot', from: this.id, to: peer, term: this.currentTerm, lastIndex: s.lastIndex, lastTerm: s.lastTerm, sentAt: this.now, data: s.data });
-      p.inflight = true;
-      return;
-    }
-    // While entries are unanswered, a heartbeat resends them: that is the retransmission after loss.
-    const entries: LogEntry[] = [];
-    if (!p.inflight || heartbeat) {
-      let bytes = 0;
-      for (let i = p.next; i <= this.lastIndex && entries.length < this.maxEntries; i++) {
-        const entry = this.entryAt(i)!;
-        if (entries.length > 0 && bytes + entry.data.length > this.maxBytes) break;
-        bytes += entry.data.length;
-        entries.push(entry);
-      }
-    }
-    const prevLogIndex = p.next - 1;
-    this.send({
-      type: 'append', from: this.id, to: peer, term: this.currentTerm, prevLogIndex, prevLogTerm: this.termAt(prevLogIndex)!,
-      leaderCommit: this.commit, sentAt: this.now, entries,
-    });
-    if (entries.length > 0) p.inflight = true;
-  }
-
-  // Only a response that moves a peer on may trigger a send: answering stale or duplicated
-  // responses with sends would let every duplicate on the network start a chain of its own.
-  private onAppendResponse(m: AppendResponse): void {
-    if (this.currentRole !== 'leader') return;
-    const p = this.progress.get(m.from);
-    if (p === undefined) return; // a learner removed since
-    p.lastAckAt = Math.max(p.lastAckAt, m.sentAt);
-    if (m.success) {
-      if (m.matchIndex <= p.match) return;
-      p.match = m.matchIndex;
-      p.next = Math.max(p.next, p.match + 1);
-      this.maybeCommit();
-    } else {
-      if (m.rejectedIndex !== p.next - 1) return; // answer to an older request
-      const next = Math.max(p.match + 1, Math.min(m.hintIndex + 1, p.next - 1));
-      if (next === p.next) return;
-      p.next = next;
-    }
-    p.inflight = false;
-    if (p.next <= this.lastIndex) this.sendAppend(m.from, false);
-  }
-
-  private onSnapshotResponse(m: SnapshotResponse): void {
-    if (this.currentRole !== 'leader') return;
-    const p = this.progress.get(m.from);
-    if (p === undefined) return;
-    p.lastAckAt = Math.max(p.lastAckAt, m.sentAt);
-    if (m.matchIndex <= p.match && p.next > this.log.snapshotIndex) return;
-    p.match = Math.max(p.match, m.matchIndex);
-    p.next = Math.max(p.next, p.match + 1);
-    p.inflight = false;
-    this.maybeCommit();
-    if (p.next <= this.lastIndex) this.sendAppend(m.from, false);
-  }
-
-  private maybeCommit(): void {
-    const n = quorumValue(this.voters.map((v) => (v === this.id ? this.lastIndex : this.progress.get(v)!.match)), this.quorum);
-    if (n > this.commit && this.termAt(n) === this.currentTerm) {
-      this.commit = n;
-      this.applyCommitted();
-    }
-  }
-
-  /** The newest time by which a majority (this leader included) had acknowledged a request. */
-  private quorumAckAt(): number {
-    return quorumValue(this.voters.map((v) => (v === this.id ? this.now : this.progress.get(v)!.lastAckAt)), this.quorum);
-  }
-
-  // --- log and output ------------------------------------------------------------------------------
-
-  private appendLocal(kind: EntryKind, data: Uint8Array): LogEntry {
-    const entry: LogEntry = { index: this.lastIndex + 1, term: this.currentTerm, kind, data };
-    this.appendEntry(entry);
-    return entry;
-  }
-
-  private appendEntry(entry: LogEntry): void {
-    this.log.append(entry);
-    this.out.append.push(entry);
-  }
-
-  private truncateFrom(index: number): void {
-    this.log.truncateFrom(index);
-    this.out.append = this.out.append.filter((e) => e.index < index);
-    this.out.truncateFrom = this.out.truncateFrom === null ? index : Math.min(this.out.truncateFrom, index);
-  }
-
-  private applyCommitted(): void {
-    while (this.applied < this.commit) {
-      this.applied++;
-      this.out.committed.push(this.entryAt(this.applied)!);
-    }
-  }
-
-  private saveHardState(): void {
-    this.out.hardState = { term: this.currentTerm, votedFor: this.votedFor };
-  }
-
-  private send(message: RaftMessage): void {
-    this.out.messages.push(message);
   }
 }
