@@ -34,12 +34,15 @@ export const MIN_GROW_BYTES = 64 * 1024;
 export const MAX_GROW_BYTES = 8 * 1024 * 1024;
 /**
  * Bytes kept pre-faulted ahead of a fast writer: what it writes in PREFAULT_AHEAD_MS at its
- * measured pace, between 1 MiB and 8 MiB (~4 ms at 2 GB/s, ~2 ms to fault in). A fixed 8 MiB
- * window for a partition written at 25 MB/s held a third of a second of writing resident.
+ * measured pace, between 512 KiB and 8 MiB (~4 ms at 2 GB/s, ~2 ms to fault in). A fixed 8 MiB
+ * window for a partition written at 25 MB/s held a third of a second of writing resident. 10 ms
+ * ahead rather than 40: the bench:broker flood (8 partitions written at once) held ~6 MiB per
+ * partition resident at 40 ms, and its peak RSS fell from 174-195 to 152-162 MiB at 10 ms, while
+ * one fast partition (bench:log) still gets a ~6 MiB window and appended as fast as before.
  */
 export const PREFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
-const MIN_PREFAULT_WINDOW_BYTES = 1024 * 1024;
-const PREFAULT_AHEAD_MS = 40;
+const MIN_PREFAULT_WINDOW_BYTES = 512 * 1024;
+const PREFAULT_AHEAD_MS = 10;
 /** The writer's pace is measured each time it advances this much. */
 const PACE_STEP_BYTES = 512 * 1024;
 /** At or above this pace (16 MB/s: 512 KiB in 32 ms) the writer counts as fast. */

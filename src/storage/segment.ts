@@ -65,7 +65,7 @@ export interface ScanResult {
  * time it has advanced DROP_BEHIND_STEP_BYTES (see append()).
  */
 const TAIL_KEPT_MAPPED_BYTES = 256 * 1024;
-const DROP_BEHIND_STEP_BYTES = 1024 * 1024;
+const DROP_BEHIND_STEP_BYTES = 256 * 1024;
 
 export class Segment {
   readonly baseOffset: number;
