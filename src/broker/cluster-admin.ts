@@ -41,6 +41,7 @@ import { peerRequest } from './peer-request.js';
 import { rebalanceOnController } from './cluster-rebalance.js';
 import { logShareOf, replicationConfigOf } from './replication/replication-configs.js';
 import { isrOf, MIN_INSYNC_REPLICAS, UNCLEAN_LEADER_ELECTION } from '../cluster/metadata/leader-election.js';
+import { AUTO_REPLICATION_FACTOR } from '../cluster/metadata/metadata-state.js';
 import { MAX_PARTITIONS, type TopicMetadata } from './topic-registry.js';
 
 /** Forwarded requests wait this long beyond their own timeout for the controller's answer. */
@@ -185,6 +186,9 @@ export class ClusterAdmin {
     for (const wanted of request.topics) {
       const partitions = wanted.partitions ?? this.config.defaultPartitions;
       const replicationFactor = wanted.replicationFactor ?? this.defaultReplicationFactor();
+      // min(3, live nodes) is settled when the command applies (metadata-state.ts): the live set
+      // may change before it commits. The estimate above only checks the configs against it.
+      const auto = wanted.replicationFactor === undefined && this.config.defaultReplicationFactor <= 0;
       try {
         this.validate(wanted.name, partitions, wanted.configs ?? {});
         const live = this.node.state.brokers().filter((b) => !b.fenced).length;
@@ -193,11 +197,12 @@ export class ClusterAdmin {
         }
         replicationConfigOf(wanted.configs ?? {}, replicationFactor);
         if (!request.validateOnly) {
-          const result = await this.node.submit({ type: 'create-topic', name: wanted.name, partitions, replicationFactor, configs: { ...(wanted.configs ?? {}) } });
+          const result = await this.node.submit({ type: 'create-topic', name: wanted.name, partitions, replicationFactor: auto ? AUTO_REPLICATION_FACTOR : replicationFactor, configs: { ...(wanted.configs ?? {}) } });
           const failed = resultFailure(result);
           if (failed !== null) throw failed;
         }
-        topics.push({ name: wanted.name, errorCode: 0, partitions, replicationFactor });
+        const created = this.node.state.topic(wanted.name)?.partitions[0]?.replicas.length;
+        topics.push({ name: wanted.name, errorCode: 0, partitions, replicationFactor: request.validateOnly || created === undefined ? replicationFactor : created });
       } catch (error) {
         topics.push({ name: wanted.name, ...failure(error) });
       }

@@ -21,6 +21,10 @@ import { placePartitions } from './placement.js';
 import { electLeader, isrOf, isrWithout, preferredLeader, uncleanAllowed } from './leader-election.js';
 import { applyReassignment, isMoving, type ReassignmentCommand, type ReassignmentTarget } from './reassignment.js';
 
+/** create-topic's replication factor meaning default.replication.factor -1: min(3, live brokers). */
+export const AUTO_REPLICATION_FACTOR = -1;
+const MAX_AUTO_REPLICATION_FACTOR = 3;
+
 export interface BrokerRecord {
   readonly id: number;
   readonly host: string;
@@ -54,6 +58,7 @@ export type MetadataCommand =
   | { type: 'register-broker'; id: number; host: string; ports: Record<string, number>; rack: string | null }
   | { type: 'fence-broker'; id: number }
   | { type: 'unfence-broker'; id: number }
+  /** replicationFactor AUTO_REPLICATION_FACTOR (-1): min(3, live brokers) as of this command's apply. */
   | { type: 'create-topic'; name: string; partitions: number; replicationFactor: number; configs?: Record<string, string> }
   | { type: 'delete-topic'; name: string }
   | { type: 'set-topic-config'; name: string; key: string; value: string | null }
@@ -169,8 +174,11 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
         if (this.topicMap.has(c.name)) return fail(Errors.TOPIC_ALREADY_EXISTS.code, `topic ${c.name} already exists`);
         if (!Number.isSafeInteger(c.partitions) || c.partitions < 1) return fail(Errors.INVALID_PARTITIONS.code, `partitions must be at least 1`);
         const live = this.brokers().filter((b) => !b.fenced);
-        const placed = placePartitions(live, c.partitions, c.replicationFactor, this.load());
-        if (!placed.ok) return fail(Errors.INVALID_REPLICATION_FACTOR.code, `replication factor ${c.replicationFactor} with ${live.length} live brokers`);
+        // The default factor is settled here, not by the node that proposed the command: a broker
+        // fenced between the two (a node just died) must not fail the creation.
+        const replicationFactor = c.replicationFactor === AUTO_REPLICATION_FACTOR ? Math.max(1, Math.min(MAX_AUTO_REPLICATION_FACTOR, live.length)) : c.replicationFactor;
+        const placed = placePartitions(live, c.partitions, replicationFactor, this.load());
+        if (!placed.ok) return fail(Errors.INVALID_REPLICATION_FACTOR.code, `replication factor ${replicationFactor} with ${live.length} live brokers`);
         const topic: TopicRecord = {
           name: c.name,
           partitions: placed.assignments.map((replicas) => ({ replicas, leader: replicas[0], leaderEpoch: 0, isr: replicas })),

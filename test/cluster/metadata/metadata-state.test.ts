@@ -7,7 +7,7 @@ import { Errors } from '../../../src/errors.js';
 import { MemberState } from '../../../src/cluster/gossip/messages.js';
 import { MemoryNetwork } from '../../../src/cluster/memory-network.js';
 import { MetadataController } from '../../../src/cluster/metadata/controller.js';
-import { encodeCommand, MetadataState, NO_LEADER, type MetadataCommand, type MetadataResult } from '../../../src/cluster/metadata/metadata-state.js';
+import { AUTO_REPLICATION_FACTOR, encodeCommand, MetadataState, NO_LEADER, type MetadataCommand, type MetadataResult } from '../../../src/cluster/metadata/metadata-state.js';
 import { seededRandom } from '../../../src/cluster/random.js';
 import { RaftServer } from '../../../src/cluster/raft/raft-server.js';
 import { MemoryRaftStorage } from '../../../src/cluster/raft/raft-storage.js';
@@ -41,6 +41,19 @@ describe('MetadataState', () => {
     expect(s.execute({ type: 'create-topic', name: 'x', partitions: 1, replicationFactor: 4 })).toMatchObject({ ok: false, code: Errors.INVALID_REPLICATION_FACTOR.code });
     expect(s.execute({ type: 'delete-topic', name: 'nope' })).toMatchObject({ ok: false, code: Errors.UNKNOWN_TOPIC_OR_PARTITION.code });
     expect(s.apply(new Uint8Array([0xc1]), 9)).toMatchObject({ ok: false, code: Errors.INVALID_REQUEST.code });
+  });
+
+  it('settles the default replication factor (-1) when the command applies: min(3, live brokers) then', () => {
+    const s = new MetadataState();
+    for (const id of [1, 2, 3, 4]) s.execute(register(id));
+    expect(s.execute({ type: 'create-topic', name: 'wide', partitions: 2, replicationFactor: AUTO_REPLICATION_FACTOR })).toMatchObject({ ok: true });
+    expect(s.topic('wide')!.partitions.map((p) => p.replicas.length)).toEqual([3, 3]);
+    // A node fenced after a proposer counted it live (it just died): the creation still succeeds.
+    s.execute({ type: 'fence-broker', id: 4 });
+    s.execute({ type: 'fence-broker', id: 3 });
+    expect(s.execute({ type: 'create-topic', name: 'after', partitions: 2, replicationFactor: AUTO_REPLICATION_FACTOR })).toMatchObject({ ok: true });
+    expect(s.topic('after')!.partitions.map((p) => p.replicas.length)).toEqual([2, 2]);
+    expect(s.topic('after')!.partitions.flatMap((p) => p.replicas).every((id) => id === 1 || id === 2)).toBe(true);
   });
 
   it('fencing a broker moves its leaderships and bumps leader epochs; unfencing restores offline partitions', () => {
