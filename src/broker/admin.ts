@@ -252,8 +252,14 @@ export class Admin {
   async describeTopics(request: DescribeTopicsRequest): Promise<DescribeTopicsResponse> {
     const { registry, pool, identity, logger } = this.ctx;
     const stats = new Map<string, PartitionStatus>();
-    const all = await Promise.all(Array.from({ length: pool.size }, (_, slot) => pool.run<PartitionStatus[]>(slot, { op: 'stats' })));
-    for (const status of all.flat()) stats.set(`${status.topic}/${status.partition}`, status);
+    // A worker that cannot answer (it died and its replacement is still recovering) leaves its
+    // partitions without a status, which they report as LEADER_NOT_AVAILABLE (retriable); the
+    // other partitions are described as usual.
+    const all = await Promise.allSettled(Array.from({ length: pool.size }, (_, slot) => pool.run<PartitionStatus[]>(slot, { op: 'stats' })));
+    all.forEach((result, slot) => {
+      if (result.status === 'rejected') logger.warn({ slot, err: result.reason }, 'a worker did not answer its stats for DescribeTopics');
+      else for (const status of result.value) stats.set(`${status.topic}/${status.partition}`, status);
+    });
     const answer: DescribeTopicsResponse = {
       topics: request.topics.map((name) => {
         const topic = this.cluster === null ? registry.get(name) : this.cluster.topicMetadata(name);

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { resolveBrokerConfig } from '../../src/broker/config.js';
+import { Errors } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { ApiKeys, fetchRecordSets } from '../../src/protocol/index.js';
 import { decodeRecordBatches } from '../../src/storage/index.js';
@@ -47,10 +48,17 @@ describe('a partition owner dying mid-load', () => {
     // Load on worker 1 while it dies: every answer is a success or the retriable 5, none hangs.
     const load = Array.from({ length: 50 }, (_, i) => produce(1, 1000 + i * 5));
     await broker.crashWorker(1);
+    // Asked at once, while the replacement is still starting: it waits for the slot or answers.
+    const describing = client.request(ApiKeys.DescribeTopics, { topics: ['orders'] });
     const answers = await Promise.all(load);
     for (const answer of answers) expect([0, 5]).toContain(answer.errorCode);
     for (const answer of answers) if (answer.errorCode === 0) acked[1] = Math.max(acked[1], answer.baseOffset + 5);
 
+    // DescribeTopics describes both partitions: worker 0's as usual, the dead worker's as it is
+    // recovered (or LEADER_NOT_AVAILABLE, retriable, if its stats task died with the worker).
+    const described = (await describing).header as { topics: { partitions: { errorCode: number; logEndOffset: number }[] }[] };
+    expect(described.topics[0].partitions[0]).toMatchObject({ errorCode: 0, logEndOffset: 50 });
+    expect([0, Errors.LEADER_NOT_AVAILABLE.code]).toContain(described.topics[0].partitions[1].errorCode);
     // Worker 0 never noticed.
     expect((await produce(0, 50)).errorCode).toBe(0);
 
