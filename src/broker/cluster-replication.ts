@@ -84,8 +84,8 @@ export class ClusterReplication {
       } catch {
         // Validated at creation; a bad value set later falls back to Kafka's default.
       }
-      const m: PartitionLeadership = { topic: ref.topic, partition: ref.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...isrOf(p)], minInsyncReplicas };
-      const signature = JSON.stringify([m.leader, m.leaderEpoch, m.replicas, m.isr, m.minInsyncReplicas]);
+      const m: PartitionLeadership = { topic: ref.topic, partition: ref.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...isrOf(p)], minInsyncReplicas, ...(p.addingReplicas === undefined ? {} : { addingReplicas: [...p.addingReplicas] }) };
+      const signature = JSON.stringify([m.leader, m.leaderEpoch, m.replicas, m.isr, m.minInsyncReplicas, m.addingReplicas]);
       if (this.sent.get(k) === signature) continue;
       this.sent.set(k, signature);
       changed.push(m);

@@ -40,6 +40,8 @@ export interface PartitionLeadership {
   isr: readonly number[];
   /** min.insync.replicas of the topic (default 1). */
   minInsyncReplicas?: number;
+  /** Replicas a reassignment is adding (still catching up): not counted as under-replication. */
+  addingReplicas?: readonly number[];
 }
 
 interface LeaderRole {
@@ -47,6 +49,8 @@ interface LeaderRole {
   tracker: IsrTracker;
   waiters: AckWaiters;
   minInsync: number;
+  /** Replicas a reassignment is adding (see underReplicated). */
+  adding: readonly number[];
   /** An ISR change is out at the controller. */
   proposing: boolean;
 }
@@ -101,9 +105,14 @@ export class PartitionReplica implements ReplicaHooks {
     return this.role?.kind === 'leader' ? this.role.tracker.isr : [];
   }
 
-  /** Leader with an ISR smaller than the replica set. */
+  /**
+   * Leader with a replica out of the ISR. As in Kafka (KIP-455), replicas a reassignment is still
+   * adding do not count: a rebalance must not set off under-replication alerts.
+   */
   get underReplicated(): boolean {
-    return this.role?.kind === 'leader' && this.role.tracker.isr.length < this.role.tracker.replicas.length;
+    if (this.role?.kind !== 'leader') return false;
+    const { tracker, adding } = this.role;
+    return tracker.replicas.some((r) => !adding.includes(r) && !tracker.isr.includes(r));
   }
 
   /** Leader only: each follower's log end as of its last fetch (-1 before its first); [] otherwise. */
@@ -134,6 +143,7 @@ export class PartitionReplica implements ReplicaHooks {
       // (a reassignment adds followers, then drops the old ones) changed.
       if (this.role.kind === 'leader' && m.leader === self) {
         this.role.minInsync = minInsync;
+        this.role.adding = m.addingReplicas ?? [];
         this.role.tracker.setReplicas(m.replicas, now);
         this.committed(m.isr);
       }
@@ -147,7 +157,7 @@ export class PartitionReplica implements ReplicaHooks {
     if (this.role?.kind === 'leader') this.role.waiters.failAll(Errors.NOT_LEADER_OR_FOLLOWER, `leadership of ${this.topic}-${this.partition} moved to broker ${m.leader} in epoch ${m.leaderEpoch}`);
     if (m.leader === self) {
       const tracker = new IsrTracker({ self, replicas: m.replicas, isr: m.isr, epochStartOffset: this.log.logEndOffset, highWatermark: Math.min(previousHw, this.log.logEndOffset), now });
-      this.role = { kind: 'leader', tracker, waiters: new AckWaiters(this.settings.maxPendingAcks), minInsync, proposing: false };
+      this.role = { kind: 'leader', tracker, waiters: new AckWaiters(this.settings.maxPendingAcks), minInsync, adding: m.addingReplicas ?? [], proposing: false };
       if (tracker.updateHighWatermark(this.log.logEndOffset)) this.onHighWatermark();
       this.logger.info({ topic: this.topic, partition: this.partition, epoch: m.leaderEpoch, logEndOffset: this.log.logEndOffset, isr: m.isr }, 'leading partition');
       return 'leader';

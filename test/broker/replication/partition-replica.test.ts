@@ -51,3 +51,19 @@ describe('PartitionReplica: a refused ISR change', () => {
     expect(proposals.map((p) => p.isr)).toEqual([[1], [1]]);
   });
 });
+
+describe('PartitionReplica: under-replication during a reassignment', () => {
+  it('does not count replicas a reassignment is still adding, but does count an old replica out of the ISR', async () => {
+    const { replica } = await leader(() => ({ ok: false, code: Errors.NOT_CONTROLLER.code, message: 'not the controller', isr: [1, 2, 3] }));
+    expect(replica.underReplicated).toBe(false);
+    // Node 4 joins as an adding replica (same epoch): still catching up, not under-replicated.
+    replica.apply({ topic: 't', partition: 0, leader: 1, leaderEpoch: 0, replicas: [1, 2, 3, 4], isr: [1, 2, 3], minInsyncReplicas: 2, addingReplicas: [4] }, 0);
+    expect(replica.underReplicated).toBe(false);
+    // An original replica dropping out is under-replication, adding replica or not.
+    replica.apply({ topic: 't', partition: 0, leader: 1, leaderEpoch: 0, replicas: [1, 2, 3, 4], isr: [1, 2], minInsyncReplicas: 2, addingReplicas: [4] }, 0);
+    expect(replica.underReplicated).toBe(true);
+    // Without a reassignment every replica counts.
+    replica.apply({ topic: 't', partition: 0, leader: 1, leaderEpoch: 0, replicas: [1, 2, 3, 4], isr: [1, 2, 3], minInsyncReplicas: 2 }, 0);
+    expect(replica.underReplicated).toBe(true);
+  });
+});
