@@ -71,6 +71,7 @@ export class ClusterReplication {
 
     const changed: PartitionLeadership[] = [];
     const live = new Set<string>();
+    const fencedBrokers = new Set(this.node.state.brokers().filter((b) => b.fenced).map((b) => b.id));
     for (const ref of open) {
       const topic = this.node.state.topic(ref.topic);
       const p = topic?.partitions[ref.partition];
@@ -84,8 +85,19 @@ export class ClusterReplication {
       } catch {
         // Validated at creation; a bad value set later falls back to Kafka's default.
       }
-      const m: PartitionLeadership = { topic: ref.topic, partition: ref.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...isrOf(p)], minInsyncReplicas, ...(p.addingReplicas === undefined ? {} : { addingReplicas: [...p.addingReplicas] }) };
-      const signature = JSON.stringify([m.leader, m.leaderEpoch, m.replicas, m.isr, m.minInsyncReplicas, m.addingReplicas]);
+      const fencedReplicas = p.replicas.filter((r) => fencedBrokers.has(r));
+      const m: PartitionLeadership = {
+        topic: ref.topic,
+        partition: ref.partition,
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        replicas: [...p.replicas],
+        isr: [...isrOf(p)],
+        minInsyncReplicas,
+        ...(p.addingReplicas === undefined ? {} : { addingReplicas: [...p.addingReplicas] }),
+        ...(fencedReplicas.length === 0 ? {} : { fencedReplicas }),
+      };
+      const signature = JSON.stringify([m.leader, m.leaderEpoch, m.replicas, m.isr, m.minInsyncReplicas, m.addingReplicas, m.fencedReplicas]);
       if (this.sent.get(k) === signature) continue;
       this.sent.set(k, signature);
       changed.push(m);

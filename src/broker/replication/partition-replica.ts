@@ -42,6 +42,11 @@ export interface PartitionLeadership {
   minInsyncReplicas?: number;
   /** Replicas a reassignment is adding (still catching up): not counted as under-replication. */
   addingReplicas?: readonly number[];
+  /**
+   * Replicas on brokers the controller has fenced: not proposed for the ISR even when caught up,
+   * as the controller would refuse them (Kafka's KIP-841). A healed node is unfenced first.
+   */
+  fencedReplicas?: readonly number[];
 }
 
 interface LeaderRole {
@@ -51,6 +56,8 @@ interface LeaderRole {
   minInsync: number;
   /** Replicas a reassignment is adding (see underReplicated). */
   adding: readonly number[];
+  /** Replicas on fenced brokers: left out of ISR expansion. */
+  fenced: readonly number[];
   /** An ISR change is out at the controller. */
   proposing: boolean;
 }
@@ -144,6 +151,7 @@ export class PartitionReplica implements ReplicaHooks {
       if (this.role.kind === 'leader' && m.leader === self) {
         this.role.minInsync = minInsync;
         this.role.adding = m.addingReplicas ?? [];
+        this.role.fenced = m.fencedReplicas ?? [];
         this.role.tracker.setReplicas(m.replicas, now);
         this.committed(m.isr);
       }
@@ -157,7 +165,7 @@ export class PartitionReplica implements ReplicaHooks {
     if (this.role?.kind === 'leader') this.role.waiters.failAll(Errors.NOT_LEADER_OR_FOLLOWER, `leadership of ${this.topic}-${this.partition} moved to broker ${m.leader} in epoch ${m.leaderEpoch}`);
     if (m.leader === self) {
       const tracker = new IsrTracker({ self, replicas: m.replicas, isr: m.isr, epochStartOffset: this.log.logEndOffset, highWatermark: Math.min(previousHw, this.log.logEndOffset), now });
-      this.role = { kind: 'leader', tracker, waiters: new AckWaiters(this.settings.maxPendingAcks), minInsync, adding: m.addingReplicas ?? [], proposing: false };
+      this.role = { kind: 'leader', tracker, waiters: new AckWaiters(this.settings.maxPendingAcks), minInsync, adding: m.addingReplicas ?? [], fenced: m.fencedReplicas ?? [], proposing: false };
       if (tracker.updateHighWatermark(this.log.logEndOffset)) this.onHighWatermark();
       this.logger.info({ topic: this.topic, partition: this.partition, epoch: m.leaderEpoch, logEndOffset: this.log.logEndOffset, isr: m.isr }, 'leading partition');
       return 'leader';
@@ -234,7 +242,7 @@ export class PartitionReplica implements ReplicaHooks {
     }
     role.tracker.onFollowerFetch(followerId, fetchOffset, end, now);
     this.maybeAdvance(role);
-    const joiners = role.tracker.expandCandidates();
+    const joiners = role.tracker.expandCandidates().filter((r) => !role.fenced.includes(r));
     if (joiners.length > 0) this.propose(role, [...role.tracker.isr, ...joiners], 'expand');
   }
 

@@ -67,3 +67,21 @@ describe('PartitionReplica: under-replication during a reassignment', () => {
     expect(replica.underReplicated).toBe(true);
   });
 });
+
+describe('PartitionReplica: ISR expansion and fenced brokers', () => {
+  it('does not propose a caught-up replica on a fenced broker, and does once it is unfenced', async () => {
+    const log = await PartitionLog.open(tempDir());
+    logs.push(log);
+    const proposals: AlterIsrRequest[] = [];
+    const channel: IsrChannel = { alterIsr: async (request) => (proposals.push(request), { ok: true, isr: request.isr }) };
+    const replica = new PartitionReplica('t', 0, log, { brokerId: 1, lagTimeMaxMs: 10_000, maxPendingAcks: 16 }, channel, () => {});
+    const led = { topic: 't', partition: 0, leader: 1, leaderEpoch: 0, replicas: [1, 2, 3], isr: [1, 2], minInsyncReplicas: 1 };
+    replica.apply({ ...led, fencedReplicas: [3] }, 0);
+    replica.onFollowerFetch(3, 0, log.logEndOffset, 1); // caught up, but fenced: the controller would refuse it
+    expect(proposals).toEqual([]);
+    replica.apply(led, 2); // unfenced (same epoch)
+    replica.onFollowerFetch(3, 0, log.logEndOffset, 3);
+    await waitFor(() => replica.isr.length === 3, { what: 'the expansion' });
+    expect(proposals.map((p) => p.isr)).toEqual([[1, 2, 3]]);
+  });
+});
