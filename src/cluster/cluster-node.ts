@@ -31,6 +31,7 @@ import { RaftServer, type RaftStatus } from './raft/raft-server.js';
 import { FileRaftStorage } from './raft/raft-storage.js';
 import { TcpRaftTransport } from './raft/tcp-transport.js';
 import { DEFAULT_MAX_CONCURRENT_MOVES, reassignmentSteps } from './metadata/reassignment-steps.js';
+import { internalTopicGrowth } from './metadata/internal-topic-growth.js';
 
 export interface BootstrapTopic {
   name: string;
@@ -318,6 +319,9 @@ export class ClusterNode {
       // would leave a 1- or 2-node dev cluster without groups.
       for (const t of this.options.bootstrapTopics) {
         if (this.state.topic(t.name) === undefined) this.propose(`create/${t.name}`, { type: 'create-topic', name: t.name, partitions: t.partitions, replicationFactor: Math.min(t.replicationFactor, live), configs: t.configs });
+        // Created with fewer copies than wanted (too few nodes then): add them now there are more.
+        const growth = internalTopicGrowth(this.state, t.name, t.replicationFactor);
+        if (growth !== null) this.propose(`grow/${t.name}`, { type: 'queue-reassignments', moves: growth });
       }
     }
     const interval = this.options.preferredElectionIntervalMs ?? DEFAULT_PREFERRED_ELECTION_INTERVAL_MS;

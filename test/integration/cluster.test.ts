@@ -64,7 +64,14 @@ async function consumeAll(rill: Rill, topic: string, count: number): Promise<str
 describe('a cluster of three node processes', () => {
   it('places, serves, survives a killed node and a killed controller, and reports its status', async () => {
     const n1 = await node(1, []);
-    const [n2, n3] = await Promise.all([node(2, [n1]), node(3, [n1])]);
+    const n2 = await node(2, [n1]);
+    // Two of three voters elect a controller, which creates __consumer_offsets with the 2 copies
+    // it can place; node 3 joins after.
+    await waitFor(async () => {
+      const offsets = (await statusOf(n1)).partitions.filter((p) => p.topic === '__consumer_offsets');
+      return offsets.length === 8 && offsets.every((p) => p.replicas.length === 2);
+    }, { timeoutMs: 20_000, what: '__consumer_offsets on the first two nodes' });
+    const n3 = await node(3, [n1]);
     const nodes = [n1, n2, n3];
 
     // Formed: every node registered, a controller elected, __consumer_offsets created.
@@ -73,10 +80,13 @@ describe('a cluster of three node processes', () => {
       return s.controllerId > 0 && s.brokers.filter((b) => !b.fenced).length === 3 && s.partitions.some((p) => p.topic === '__consumer_offsets');
     }, { timeoutMs: 20_000, what: 'the cluster to form' });
     // __consumer_offsets has offsets.topic.replication.factor (default 3) copies of each partition,
-    // and its preferred leaders are spread over the three nodes (8 partitions: 3, 3, 2).
-    const offsets = (await statusOf(n1)).partitions.filter((p) => p.topic === '__consumer_offsets');
-    expect(offsets.map((p) => p.replicas.length)).toEqual(Array(8).fill(3));
-    expect([...leaderCounts(await statusOf(n1), '__consumer_offsets').values()].sort()).toEqual([2, 3, 3]);
+    // and its leaders are spread over the three nodes (8 partitions: 3, 3, 2): created with 2
+    // copies, it grows to 3 once node 3 is live and spreads its leaders (internal-topic-growth.ts).
+    await waitFor(async () => {
+      const s = await statusOf(n1);
+      const offsets = s.partitions.filter((p) => p.topic === '__consumer_offsets');
+      return offsets.length === 8 && offsets.every((p) => p.replicas.length === 3) && [...leaderCounts(s, '__consumer_offsets').values()].sort().join() === '2,3,3';
+    }, { timeoutMs: 20_000, what: '__consumer_offsets with 3 copies and its leaders spread' });
 
     // /metrics shows the membership and the dropped-frame counters.
     const metrics = await (await fetch(`http://127.0.0.1:${n1.httpPort}/metrics`)).text();
