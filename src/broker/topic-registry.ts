@@ -18,7 +18,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Errors, RillError } from '../errors.js';
 import { type Logger } from '../logger.js';
-import { assertValidTopicName, collisionKey } from '../protocol/index.js';
+import { assertValidTopicName, collisionKey, isInternalTopicName } from '../protocol/index.js';
 import { logConfigFromProperties, logConfigToProperties, syncDirectory, type LogConfig } from '../storage/index.js';
 
 export type TopicConfig = Readonly<Record<string, string | number>>;
@@ -150,6 +150,42 @@ export class TopicRegistry {
     writeDurably(join(this.topicsDir, name, METADATA_FILE), JSON.stringify(updated, null, 2) + '\n');
     this.topics.set(name, updated);
     this.logger.info({ topic: name, added: missing }, 'added topic config');
+    return updated;
+  }
+
+  /**
+   * Checks that a topic may grow to `count` partitions (Kafka's CreatePartitions rules) without
+   * changing anything. Throws UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST (an internal topic: more
+   * __consumer_offsets partitions would move groups to other coordinators) or INVALID_PARTITIONS.
+   */
+  validateGrowth(name: string, count: number): TopicMetadata {
+    const topic = this.require(name);
+    if (isInternalTopicName(name)) {
+      throw new RillError(Errors.INVALID_REQUEST, `cannot add partitions to internal topic '${name}': it would move consumer groups to other coordinators`, { topic: name });
+    }
+    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_PARTITIONS) {
+      throw new RillError(Errors.INVALID_PARTITIONS, `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${count}`, { topic: name });
+    }
+    if (count <= topic.partitions) {
+      const relation = count === topic.partitions ? 'equal to' : 'higher than';
+      throw new RillError(Errors.INVALID_PARTITIONS, `Topic currently has ${topic.partitions} partitions, which is ${relation} the requested ${count}`, { topic: name });
+    }
+    return topic;
+  }
+
+  /**
+   * Grows a topic to `count` partitions, durably (topic.json rewritten by the write-temp, fsync,
+   * rename path) before anything else knows: the registry is the source of truth, so a crash before
+   * the rename leaves the old count and one after it leaves the new count, whose partition
+   * directories the owner workers create when they open them at start. Existing partitions are
+   * not touched.
+   */
+  grow(name: string, count: number): TopicMetadata {
+    const topic = this.validateGrowth(name, count);
+    const updated: TopicMetadata = { ...topic, partitions: count };
+    writeDurably(join(this.topicsDir, name, METADATA_FILE), JSON.stringify(updated, null, 2) + '\n');
+    this.topics.set(name, updated);
+    this.logger.info({ topic: name, from: topic.partitions, to: count }, 'added partitions to topic');
     return updated;
   }
 
