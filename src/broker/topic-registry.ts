@@ -153,23 +153,10 @@ export class TopicRegistry {
     return updated;
   }
 
-  /**
-   * Checks that a topic may grow to `count` partitions (Kafka's CreatePartitions rules) without
-   * changing anything. Throws UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST (an internal topic: more
-   * __consumer_offsets partitions would move groups to other coordinators) or INVALID_PARTITIONS.
-   */
-  validateGrowth(name: string, count: number): TopicMetadata {
+  /** Checks that a topic may grow to `count` partitions without changing anything (assertValidGrowth). */
+  validateGrowth(name: string, count: number, rules: { internal?: boolean } = {}): TopicMetadata {
     const topic = this.require(name);
-    if (isInternalTopicName(name)) {
-      throw new RillError(Errors.INVALID_REQUEST, `cannot add partitions to internal topic '${name}': it would move consumer groups to other coordinators`, { topic: name });
-    }
-    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_PARTITIONS) {
-      throw new RillError(Errors.INVALID_PARTITIONS, `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${count}`, { topic: name });
-    }
-    if (count <= topic.partitions) {
-      const relation = count === topic.partitions ? 'equal to' : 'higher than';
-      throw new RillError(Errors.INVALID_PARTITIONS, `Topic currently has ${topic.partitions} partitions, which is ${relation} the requested ${count}`, { topic: name });
-    }
+    assertValidGrowth(name, topic.partitions, count, rules);
     return topic;
   }
 
@@ -178,10 +165,10 @@ export class TopicRegistry {
    * rename path) before anything else knows: the registry is the source of truth, so a crash before
    * the rename leaves the old count and one after it leaves the new count, whose partition
    * directories the owner workers create when they open them at start. Existing partitions are
-   * not touched.
+   * not touched. `internal` lets the cluster view follow the metadata for any topic.
    */
-  grow(name: string, count: number): TopicMetadata {
-    const topic = this.validateGrowth(name, count);
+  grow(name: string, count: number, rules: { internal?: boolean } = {}): TopicMetadata {
+    const topic = this.validateGrowth(name, count, rules);
     const updated: TopicMetadata = { ...topic, partitions: count };
     writeDurably(join(this.topicsDir, name, METADATA_FILE), JSON.stringify(updated, null, 2) + '\n');
     this.topics.set(name, updated);
@@ -216,5 +203,24 @@ export class TopicRegistry {
     this.topics.delete(name);
     this.logger.info({ topic: name }, 'deleted topic');
     return rm(trash, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Kafka's CreatePartitions rules for an existing topic of `current` partitions growing to `count`
+ * (the single node's registry and the cluster's controller both check these). Throws INVALID_REQUEST
+ * for an internal topic (more __consumer_offsets partitions would move groups to other
+ * coordinators) or INVALID_PARTITIONS, with Kafka's message for a count that does not grow.
+ */
+export function assertValidGrowth(name: string, current: number, count: number, rules: { internal?: boolean } = {}): void {
+  if (rules.internal !== true && isInternalTopicName(name)) {
+    throw new RillError(Errors.INVALID_REQUEST, `cannot add partitions to internal topic '${name}': it would move consumer groups to other coordinators`, { topic: name });
+  }
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_PARTITIONS) {
+    throw new RillError(Errors.INVALID_PARTITIONS, `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${count}`, { topic: name });
+  }
+  if (count <= current) {
+    const relation = count === current ? 'equal to' : 'higher than';
+    throw new RillError(Errors.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is ${relation} the requested ${count}`, { topic: name });
   }
 }
