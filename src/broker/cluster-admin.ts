@@ -224,9 +224,8 @@ export class ClusterAdmin {
     for (const wanted of request.topics) {
       try {
         const topic = this.node.state.topic(wanted.name);
-        if (topic === undefined) throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `topic '${wanted.name}' does not exist`, { topic: wanted.name });
-        assertValidGrowth(wanted.name, topic.partitions.length, wanted.count);
-        const first = topic.partitions[0];
+        assertValidGrowth(wanted.name, topic?.partitions.length, wanted.count);
+        const first = topic!.partitions[0]; // an unknown topic threw above
         const replicationFactor = first.replicas.length - (first.removingReplicas?.length ?? 0);
         const live = this.node.state.brokers().filter((b) => !b.fenced).length;
         if (replicationFactor > live) {

@@ -155,9 +155,8 @@ export class TopicRegistry {
 
   /** Checks that a topic may grow to `count` partitions without changing anything (assertValidGrowth). */
   validateGrowth(name: string, count: number, rules: { internal?: boolean } = {}): TopicMetadata {
-    const topic = this.require(name);
-    assertValidGrowth(name, topic.partitions, count, rules);
-    return topic;
+    assertValidGrowth(name, this.topics.get(name)?.partitions, count, rules);
+    return this.require(name);
   }
 
   /**
@@ -207,15 +206,17 @@ export class TopicRegistry {
 }
 
 /**
- * Kafka's CreatePartitions rules for an existing topic of `current` partitions growing to `count`
- * (the single node's registry and the cluster's controller both check these). Throws INVALID_REQUEST
- * for an internal topic (more __consumer_offsets partitions would move groups to other
- * coordinators) or INVALID_PARTITIONS, with Kafka's message for a count that does not grow.
+ * Kafka's CreatePartitions rules for a topic of `current` partitions (undefined: no such topic)
+ * growing to `count` (the single node's registry and the cluster's controller both check these).
+ * Throws INVALID_REQUEST for an internal topic (more __consumer_offsets partitions would move
+ * groups to other coordinators), UNKNOWN_TOPIC_OR_PARTITION, or INVALID_PARTITIONS with Kafka's
+ * message for a count that does not grow.
  */
-export function assertValidGrowth(name: string, current: number, count: number, rules: { internal?: boolean } = {}): void {
+export function assertValidGrowth(name: string, current: number | undefined, count: number, rules: { internal?: boolean } = {}): void {
   if (rules.internal !== true && isInternalTopicName(name)) {
     throw new RillError(Errors.INVALID_REQUEST, `cannot add partitions to internal topic '${name}': it would move consumer groups to other coordinators`, { topic: name });
   }
+  if (current === undefined) throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `topic '${name}' does not exist`, { topic: name });
   if (!Number.isSafeInteger(count) || count < 1 || count > MAX_PARTITIONS) {
     throw new RillError(Errors.INVALID_PARTITIONS, `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${count}`, { topic: name });
   }

@@ -144,8 +144,8 @@ class FakeAdmin implements CliAdmin {
   }
   async createPartitions(topics: { topic: string; count: number }[], options?: { validateOnly?: boolean }): Promise<void> {
     for (const { topic: name, count } of topics) {
+      assertValidGrowth(name, this.broker.topics.get(name)?.partitions.length, count);
       const topic = this.broker.topic(name);
-      assertValidGrowth(name, topic.partitions.length, count);
       if (options?.validateOnly !== true) while (topic.partitions.length < count) topic.partitions.push([]);
     }
   }
