@@ -1,5 +1,5 @@
-// The metadata and administration APIs: Hello, Metadata, CreateTopics, DeleteTopics, ListTopics
-// and DescribeTopics. Main thread: answered from the topic registry and the placement, with
+// The metadata and administration APIs: Hello, Metadata, CreateTopics, CreatePartitions,
+// DeleteTopics, ListTopics and DescribeTopics. Main thread: answered from the topic registry and the placement, with
 // control tasks to the owners where partitions are opened, closed or measured.
 //
 // Per-topic failures are answered per topic (a request for three topics can create two); only a
@@ -15,6 +15,8 @@ import {
   isInternalTopicName,
   supportedApis,
   type ClusterStatusResponse,
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse,
   type CreateTopicsRequest,
   type RebalanceRequest,
   type RebalanceResponse,
@@ -182,13 +184,13 @@ export class Admin {
     return Promise.resolve({ errorCode: 0, message: 'a single node has nothing to rebalance', moves: [], skipped: 0 });
   }
 
-  /** Opens every partition of a topic on its owner. */
-  async openPartitions(topic: TopicMetadata): Promise<void> {
+  /** Opens the partitions of a topic from `first` on (all of them by default) on their owners. */
+  async openPartitions(topic: TopicMetadata, first = 0): Promise<void> {
     const config = this.ctx.registry.logConfig(topic);
-    const specs: PartitionSpec[] = Array.from({ length: topic.partitions }, (_, partition) => ({
+    const specs: PartitionSpec[] = Array.from({ length: topic.partitions - first }, (_, i) => ({
       topic: topic.name,
-      partition,
-      dir: this.ctx.registry.partitionDir(topic.name, partition),
+      partition: first + i,
+      dir: this.ctx.registry.partitionDir(topic.name, first + i),
       config,
     }));
     const { bySlot } = this.ctx.placement.groupByOwner(specs);
@@ -213,6 +215,33 @@ export class Admin {
           await this.openPartitions(topic);
         }
         topics.push({ name: wanted.name, errorCode: 0, partitions, replicationFactor: 1 });
+      } catch (error) {
+        topics.push({ name: wanted.name, ...failure(error, logger) });
+      }
+    }
+    return { topics };
+  }
+
+  /**
+   * CreatePartitions: grows topics. The registry is written first (durably), then the new
+   * partitions are placed on the least loaded workers and opened there; a crash in between leaves
+   * the new count in topic.json, and the next start opens every partition it lists.
+   */
+  async createPartitions(request: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
+    if (this.cluster !== null) return this.cluster.createPartitions(request);
+    const { registry, placement, logger } = this.ctx;
+    const topics = [];
+    for (const wanted of request.topics) {
+      try {
+        if (request.validateOnly) {
+          registry.validateGrowth(wanted.name, wanted.count);
+        } else {
+          const before = registry.require(wanted.name).partitions;
+          const topic = registry.grow(wanted.name, wanted.count);
+          for (let partition = before; partition < topic.partitions; partition++) placement.assign(topic.name, partition);
+          await this.openPartitions(topic, before);
+        }
+        topics.push({ name: wanted.name, errorCode: 0, partitions: wanted.count });
       } catch (error) {
         topics.push({ name: wanted.name, ...failure(error, logger) });
       }

@@ -2,7 +2,7 @@
 // requests here when the broker runs with a cluster (single-node brokers never load this path).
 //
 // Reads (Metadata, ListTopics, FindCoordinator, ClusterStatus) are answered by any node from the
-// metadata it has applied. Changes (CreateTopics, DeleteTopics, Rebalance) are the active
+// metadata it has applied. Changes (CreateTopics, CreatePartitions, DeleteTopics, Rebalance) are the active
 // controller's: a node that is not it forwards the request to it (peer-request.ts) and relays the
 // answer, so clients and tools may talk to any node; while no controller is known, each topic gets
 // NOT_CONTROLLER (retriable). A change resolves once committed on a majority of voters and applied
@@ -19,6 +19,8 @@ import {
   isInternalTopicName,
   type ApiKey,
   type ClusterStatusResponse,
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse,
   type CreateTopicsRequest,
   type CreateTopicsResponse,
   type DeleteTopicsRequest,
@@ -42,7 +44,7 @@ import { rebalanceOnController } from './cluster-rebalance.js';
 import { logShareOf, replicationConfigOf } from './replication/replication-configs.js';
 import { isrOf, MIN_INSYNC_REPLICAS, UNCLEAN_LEADER_ELECTION } from '../cluster/metadata/leader-election.js';
 import { AUTO_REPLICATION_FACTOR } from '../cluster/metadata/metadata-state.js';
-import { MAX_PARTITIONS, type TopicMetadata } from './topic-registry.js';
+import { MAX_PARTITIONS, assertValidGrowth, type TopicMetadata } from './topic-registry.js';
 
 /** Forwarded requests wait this long beyond their own timeout for the controller's answer. */
 const FORWARD_TIMEOUT_MS = 30_000;
@@ -203,6 +205,37 @@ export class ClusterAdmin {
         }
         const created = this.node.state.topic(wanted.name)?.partitions[0]?.replicas.length;
         topics.push({ name: wanted.name, errorCode: 0, partitions, replicationFactor: request.validateOnly || created === undefined ? replicationFactor : created });
+      } catch (error) {
+        topics.push({ name: wanted.name, ...failure(error) });
+      }
+    }
+    return { topics };
+  }
+
+  /**
+   * CreatePartitions on the controller: checked as a single node checks (assertValidGrowth), then
+   * one create-partitions command places the new replicas (metadata-state.ts); every node's view
+   * opens those it hosts and replication starts as for a new topic's.
+   */
+  async createPartitions(request: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
+    const forwarded = await this.forward(ApiKeys.CreatePartitions, request, () => ({ topics: request.topics.map((t) => ({ name: t.name, ...this.noController() })) }));
+    if (forwarded !== null) return forwarded;
+    const topics = [];
+    for (const wanted of request.topics) {
+      try {
+        const topic = this.node.state.topic(wanted.name);
+        assertValidGrowth(wanted.name, topic?.partitions.length, wanted.count);
+        const first = topic!.partitions[0]; // an unknown topic threw above
+        const replicationFactor = first.replicas.length - (first.removingReplicas?.length ?? 0);
+        const live = this.node.state.brokers().filter((b) => !b.fenced).length;
+        if (replicationFactor > live) {
+          throw new RillError(Errors.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} of '${wanted.name}' needs ${replicationFactor} live nodes; the cluster has ${live}`);
+        }
+        if (!request.validateOnly) {
+          const failed = resultFailure(await this.node.submit({ type: 'create-partitions', name: wanted.name, count: wanted.count }));
+          if (failed !== null) throw failed;
+        }
+        topics.push({ name: wanted.name, errorCode: 0, partitions: wanted.count });
       } catch (error) {
         topics.push({ name: wanted.name, ...failure(error) });
       }

@@ -195,6 +195,11 @@ export class ClusterView {
     for (const { topic } of gain) {
       const local = this.registry.get(topic.name);
       if (local !== undefined && local.partitions === topic.partitions.length) continue;
+      if (local !== undefined && local.partitions < topic.partitions.length) {
+        // Grown (create-partitions): the existing partitions and their data stay.
+        this.registry.grow(topic.name, topic.partitions.length, { internal: isInternalTopicName(topic.name) });
+        continue;
+      }
       if (local !== undefined) {
         // Recreated elsewhere with another partition count while this node was away: the old files
         // belong to a topic that no longer exists.

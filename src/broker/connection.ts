@@ -159,6 +159,9 @@ export class Connection {
       case ApiKeys.CreateTopics:
         this.track(request, admin.createTopics(request.header).then((h) => encodeResponse(id, ApiKeys.CreateTopics, h)));
         return;
+      case ApiKeys.CreatePartitions:
+        this.track(request, admin.createPartitions(request.header).then((h) => encodeResponse(id, ApiKeys.CreatePartitions, h)));
+        return;
       case ApiKeys.DeleteTopics:
         this.track(request, admin.deleteTopics(request.header).then((h) => encodeResponse(id, ApiKeys.DeleteTopics, h)));
         return;

@@ -18,7 +18,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Errors, RillError } from '../errors.js';
 import { type Logger } from '../logger.js';
-import { assertValidTopicName, collisionKey } from '../protocol/index.js';
+import { assertValidTopicName, collisionKey, isInternalTopicName } from '../protocol/index.js';
 import { logConfigFromProperties, logConfigToProperties, syncDirectory, type LogConfig } from '../storage/index.js';
 
 export type TopicConfig = Readonly<Record<string, string | number>>;
@@ -153,6 +153,28 @@ export class TopicRegistry {
     return updated;
   }
 
+  /** Checks that a topic may grow to `count` partitions without changing anything (assertValidGrowth). */
+  validateGrowth(name: string, count: number, rules: { internal?: boolean } = {}): TopicMetadata {
+    assertValidGrowth(name, this.topics.get(name)?.partitions, count, rules);
+    return this.require(name);
+  }
+
+  /**
+   * Grows a topic to `count` partitions, durably (topic.json rewritten by the write-temp, fsync,
+   * rename path) before anything else knows: the registry is the source of truth, so a crash before
+   * the rename leaves the old count and one after it leaves the new count, whose partition
+   * directories the owner workers create when they open them at start. Existing partitions are
+   * not touched. `internal` lets the cluster view follow the metadata for any topic.
+   */
+  grow(name: string, count: number, rules: { internal?: boolean } = {}): TopicMetadata {
+    const topic = this.validateGrowth(name, count, rules);
+    const updated: TopicMetadata = { ...topic, partitions: count };
+    writeDurably(join(this.topicsDir, name, METADATA_FILE), JSON.stringify(updated, null, 2) + '\n');
+    this.topics.set(name, updated);
+    this.logger.info({ topic: name, from: topic.partitions, to: count }, 'added partitions to topic');
+    return updated;
+  }
+
   /**
    * Deletes one partition's files (a reassignment moved its replica off this node): gone from
    * topics/ at once (one rename), removed in the background. The caller closes the log first. A
@@ -180,5 +202,26 @@ export class TopicRegistry {
     this.topics.delete(name);
     this.logger.info({ topic: name }, 'deleted topic');
     return rm(trash, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Kafka's CreatePartitions rules for a topic of `current` partitions (undefined: no such topic)
+ * growing to `count` (the single node's registry and the cluster's controller both check these).
+ * Throws INVALID_REQUEST for an internal topic (more __consumer_offsets partitions would move
+ * groups to other coordinators), UNKNOWN_TOPIC_OR_PARTITION, or INVALID_PARTITIONS with Kafka's
+ * message for a count that does not grow.
+ */
+export function assertValidGrowth(name: string, current: number | undefined, count: number, rules: { internal?: boolean } = {}): void {
+  if (rules.internal !== true && isInternalTopicName(name)) {
+    throw new RillError(Errors.INVALID_REQUEST, `cannot add partitions to internal topic '${name}': it would move consumer groups to other coordinators`, { topic: name });
+  }
+  if (current === undefined) throw new RillError(Errors.UNKNOWN_TOPIC_OR_PARTITION, `topic '${name}' does not exist`, { topic: name });
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_PARTITIONS) {
+    throw new RillError(Errors.INVALID_PARTITIONS, `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${count}`, { topic: name });
+  }
+  if (count <= current) {
+    const relation = count === current ? 'equal to' : 'higher than';
+    throw new RillError(Errors.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is ${relation} the requested ${count}`, { topic: name });
   }
 }

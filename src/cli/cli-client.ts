@@ -49,6 +49,8 @@ export interface CliAdmin {
   disconnect(): Promise<void>;
   /** false when the topic already existed. */
   createTopics(request: { topics: { topic: string; numPartitions?: number; configs?: Record<string, string> }[] }): Promise<boolean>;
+  /** Grows topics; throws the first topic's error (INVALID_PARTITIONS, UNKNOWN_TOPIC_OR_PARTITION, ...). */
+  createPartitions(topics: { topic: string; count: number }[], options?: { validateOnly?: boolean }): Promise<void>;
   deleteTopics(request: { topics: string[] }): Promise<unknown>;
   listTopics(options?: { includeInternal?: boolean }): Promise<string[]>;
   /** Throws a topic's error (e.g. UNKNOWN_TOPIC_OR_PARTITION) rather than returning it. */

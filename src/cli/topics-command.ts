@@ -1,5 +1,6 @@
-// `rill topics create|list|describe|delete`: topic administration, as kafka-topics.sh does it
-// (--partitions, repeatable --config key=value, --if-not-exists, --if-exists). Main thread.
+// `rill topics create|alter|list|describe|delete`: topic administration, as kafka-topics.sh does it
+// (--partitions, repeatable --config key=value, --if-not-exists, --if-exists; alter --partitions N
+// is kafka-topics --alter --partitions). Main thread.
 //
 // Results go to stdout ("Created topic orders."), errors to stderr as one line (fail.ts).
 
@@ -13,8 +14,9 @@ import { checkTopicName, parseKeyValue, parsePositiveInt } from './option-parser
 import { formatTopicTable } from './topic-table.js';
 
 export function topicsCommand(connect: ClientFactory): Command {
-  const topics = new Command('topics').description('create, list, describe and delete topics');
+  const topics = new Command('topics').description('create, alter, list, describe and delete topics');
   topics.addCommand(createTopicCommand(connect));
+  topics.addCommand(alterTopicCommand(connect));
   topics.addCommand(listTopicsCommand(connect));
   topics.addCommand(describeTopicsCommand(connect));
   topics.addCommand(deleteTopicsCommand(connect));
@@ -23,6 +25,7 @@ export function topicsCommand(connect: ClientFactory): Command {
     `
 Examples:
   $ rill topics create orders --partitions 3 --config retention.ms=86400000
+  $ rill topics alter orders --partitions 6
   $ rill topics list
   $ rill topics describe orders
   $ rill topics delete orders`,
@@ -59,6 +62,30 @@ Examples:
       } else {
         throw new RillError(Errors.TOPIC_ALREADY_EXISTS, `Topic ${topic} already exists (use --if-not-exists to accept that)`, { topic });
       }
+    }),
+  );
+  return command;
+}
+
+function alterTopicCommand(connect: ClientFactory): Command {
+  const command = new Command('alter')
+    .description('add partitions to a topic (existing partitions keep their data; keys map over the new count)')
+    .argument('<topic>', 'the topic to grow')
+    .addOption(new Option('-p, --partitions <n>', 'the new total number of partitions (more than now)').argParser(parsePositiveInt).makeOptionMandatory())
+    .option('--validate-only', 'check the change without making it');
+  addClientOptions(command);
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  $ rill topics alter orders --partitions 6
+  $ rill topics alter orders --partitions 12 --validate-only`,
+  );
+  command.action(
+    action(async (topic: string, options: { partitions: number; validateOnly?: boolean }) => {
+      checkTopicName(topic, { allowInternal: true });
+      await withAdmin(clientOptions(command), connect, (admin) => admin.createPartitions([{ topic, count: options.partitions }], { validateOnly: options.validateOnly === true }));
+      process.stdout.write(options.validateOnly ? `Topic ${topic} can grow to ${options.partitions} partitions.\n` : `Topic ${topic} now has ${options.partitions} partitions.\n`);
     }),
   );
   return command;

@@ -1,4 +1,4 @@
-// The admin client: create, delete, list and describe topics, and look up offsets. Application
+// The admin client: create, grow, delete, list and describe topics, and look up offsets. Application
 // thread. Shaped like kafkajs's admin (createTopics resolves false when every topic already
 // existed; other per-topic errors throw), over the shared Cluster's connections.
 //
@@ -17,6 +17,13 @@ import { RillDisconnectedError, errorFromCode } from './errors.js';
 import { EARLIEST, LATEST, listOffsets, type OffsetAnswer, type OffsetQuery } from './list-offsets.js';
 import * as groups from './admin-groups.js';
 import type { GroupAdminContext, GroupDescription, GroupListing, OffsetChange, PartitionLag, ResetOffsetsOptions } from './admin-groups.js';
+
+export interface CreatePartitionsOptions {
+  /** Check only; change nothing. */
+  validateOnly?: boolean;
+  /** How long the broker may take to make the new partitions ready. */
+  timeoutMs?: number;
+}
 
 export interface CreateTopicsOptions {
   topics: { topic: string; numPartitions?: number; replicationFactor?: number; configs?: Record<string, string> }[];
@@ -81,6 +88,24 @@ export class Admin {
       else if (result.errorCode !== Errors.TOPIC_ALREADY_EXISTS.code) throw errorFromCode(result.errorCode, result.message ?? `creating topic ${result.name} failed`, { topic: result.name });
     }
     return created;
+  }
+
+  /**
+   * Grows topics to `count` partitions each (Kafka's CreatePartitions; kafkajs's
+   * createPartitions). The first topic that failed throws (e.g. INVALID_PARTITIONS for a count not
+   * above the current one); the others were still changed. Existing partitions keep their data,
+   * but the default partitioner maps keys over the new count, as in Kafka.
+   */
+  async createPartitions(topics: { topic: string; count: number }[], options: CreatePartitionsOptions = {}): Promise<void> {
+    const response = await this.callController(
+      ApiKeys.CreatePartitions,
+      { topics: topics.map((t) => ({ name: t.topic, count: t.count })), validateOnly: options.validateOnly, timeoutMs: options.timeoutMs },
+      options.timeoutMs,
+    );
+    if (options.validateOnly !== true) this.cluster.requestRefresh();
+    for (const result of response.header.topics) {
+      if (result.errorCode !== 0) throw errorFromCode(result.errorCode, result.message ?? `adding partitions to topic ${result.name} failed`, { topic: result.name });
+    }
   }
 
   async deleteTopics(options: { topics: string[]; timeoutMs?: number }): Promise<void> {
@@ -200,7 +225,7 @@ export class Admin {
    * known (an election in a cluster), so nothing was done and the request can be sent again.
    * Mixed answers are returned as they are (some topics may have been changed).
    */
-  private callController<K extends typeof ApiKeys.CreateTopics | typeof ApiKeys.DeleteTopics>(apiKey: K, header: RequestHeaders[K], brokerTimeoutMs?: number): Promise<ResponseOf<K>> {
+  private callController<K extends typeof ApiKeys.CreateTopics | typeof ApiKeys.CreatePartitions | typeof ApiKeys.DeleteTopics>(apiKey: K, header: RequestHeaders[K], brokerTimeoutMs?: number): Promise<ResponseOf<K>> {
     return this.cluster.retry.run(async () => {
       const response = await this.call(apiKey, header, brokerTimeoutMs);
       const topics = (response.header as { topics: { errorCode: number; message?: string }[] }).topics;

@@ -18,7 +18,7 @@ export { FetchedBatch } from './fetched-batch.js';
 export type { KafkaMessage } from './fetched-batch.js';
 export type { OffsetReset } from './fetcher.js';
 export { Admin } from './admin.js';
-export type { CreateTopicsOptions, PartitionDescription, PartitionOffsets, TopicDescription } from './admin.js';
+export type { CreatePartitionsOptions, CreateTopicsOptions, PartitionDescription, PartitionOffsets, TopicDescription } from './admin.js';
 export type { GroupDescription, GroupListing, GroupMemberDescription, OffsetChange, PartitionLag, ResetOffsetsOptions, ResetTarget } from './admin-groups.js';
 export type { OffsetAnswer, OffsetQuery } from './list-offsets.js';
 export type { PartitionInfo, TopicInfo } from './cluster.js';

@@ -62,6 +62,8 @@ import { checkReplicaFetchResponseBody, replicaFetchRequest, replicaFetchRespons
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
 import { offsetForLeaderEpochRequest, offsetForLeaderEpochResponse } from './api-offset-for-leader-epoch.js';
 import type { AlterIsrRequest, AlterIsrResponse } from './api-alter-isr.js';
+import type { CreatePartitionsRequest, CreatePartitionsResponse } from './api-create-partitions.js';
+import { createPartitionsRequest, createPartitionsResponse } from './api-create-partitions.js';
 import { alterIsrRequest, alterIsrResponse } from './api-alter-isr.js';
 import { Errors } from '../errors.js';
 import { isProtocolError, protocolError, type ProtocolError } from './protocol-error.js';
@@ -91,6 +93,8 @@ export const ApiKeys = Object.freeze({
   // 20-29: the cluster (issue 7).
   ClusterStatus: 20,
   Rebalance: 21,
+  // Topic admin added after the 0-19 block filled up.
+  CreatePartitions: 22,
   // Between brokers (replication, issue 8): keys 30-39.
   ReplicaFetch: 30,
   OffsetForLeaderEpoch: 31,
@@ -123,6 +127,7 @@ export interface RequestHeaders {
   [ApiKeys.DeleteGroups]: DeleteGroupsRequest;
   [ApiKeys.ClusterStatus]: ClusterStatusRequest;
   [ApiKeys.Rebalance]: RebalanceRequest;
+  [ApiKeys.CreatePartitions]: CreatePartitionsRequest;
   [ApiKeys.ReplicaFetch]: ReplicaFetchRequest;
   [ApiKeys.OffsetForLeaderEpoch]: OffsetForLeaderEpochRequest;
   [ApiKeys.AlterIsr]: AlterIsrRequest;
@@ -152,6 +157,7 @@ export interface ResponseHeaders {
   [ApiKeys.DeleteGroups]: DeleteGroupsResponse;
   [ApiKeys.ClusterStatus]: ClusterStatusResponse;
   [ApiKeys.Rebalance]: RebalanceResponse;
+  [ApiKeys.CreatePartitions]: CreatePartitionsResponse;
   [ApiKeys.ReplicaFetch]: ReplicaFetchResponse;
   [ApiKeys.OffsetForLeaderEpoch]: OffsetForLeaderEpochResponse;
   [ApiKeys.AlterIsr]: AlterIsrResponse;
@@ -228,6 +234,9 @@ export const API_TABLE: { readonly [K in ApiKey]: ApiSpec<K> } = Object.freeze({
   [ApiKeys.DeleteGroups]: api(ApiKeys.DeleteGroups, 'DeleteGroups', [{ request: deleteGroupsRequest, response: deleteGroupsResponse, ...NO_BODIES }]),
   [ApiKeys.ClusterStatus]: api(ApiKeys.ClusterStatus, 'ClusterStatus', [{ request: clusterStatusRequest, response: clusterStatusResponse, ...NO_BODIES }]),
   [ApiKeys.Rebalance]: api(ApiKeys.Rebalance, 'Rebalance', [{ request: rebalanceRequest, response: rebalanceResponse, ...NO_BODIES }]),
+  [ApiKeys.CreatePartitions]: api(ApiKeys.CreatePartitions, 'CreatePartitions', [
+    { request: createPartitionsRequest, response: createPartitionsResponse, ...NO_BODIES },
+  ]),
   [ApiKeys.ReplicaFetch]: api(ApiKeys.ReplicaFetch, 'ReplicaFetch', [
     { request: replicaFetchRequest, response: replicaFetchResponse, requestBody: 'none', responseBody: 'records', checkResponseBody: checkReplicaFetchResponseBody },
   ]),

@@ -37,6 +37,7 @@ export { negotiateVersions } from './api-hello.js';
 export type { ApiVersionRange, HelloRequest, HelloResponse } from './api-hello.js';
 export type { BrokerMetadata, MetadataRequest, MetadataResponse, PartitionMetadata, TopicMetadata } from './api-metadata.js';
 export type { CreateTopicResult, CreateTopicsRequest, CreateTopicsResponse, NewTopic } from './api-create-topics.js';
+export type { CreatePartitionsRequest, CreatePartitionsResponse, CreatePartitionsResult, PartitionsIncrease } from './api-create-partitions.js';
 export type { DeleteTopicResult, DeleteTopicsRequest, DeleteTopicsResponse } from './api-delete-topics.js';
 export type { ListedTopic, ListTopicsRequest, ListTopicsResponse } from './api-list-topics.js';
 export type { DescribeTopicsRequest, DescribeTopicsResponse, PartitionDescription, TopicDescription } from './api-describe-topics.js';

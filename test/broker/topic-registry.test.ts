@@ -34,6 +34,27 @@ describe('TopicRegistry', () => {
     expect(again.logConfig(again.require('__consumer_offsets')).cleanupPolicy).toBe('compact');
   });
 
+  it('grows a topic durably, keeping its config, and refuses unknown, internal, shrinking and out-of-range counts', () => {
+    const dir = tempDir();
+    const registry = open(dir);
+    registry.create('orders', 2, { 'retention.ms': 60_000 }, { now: 1234 });
+    registry.create('__consumer_offsets', 2, {}, { internal: true });
+    expect(registry.validateGrowth('orders', 5).partitions).toBe(2);
+    expect(registry.require('orders').partitions).toBe(2);
+    registry.grow('orders', 4);
+    expect(open(dir).require('orders')).toEqual({ name: 'orders', partitions: 4, config: { 'retention.ms': 60_000 }, createdAt: 1234 });
+    const cases: [() => unknown, string, RegExp][] = [
+      [() => registry.grow('nope', 3), 'UNKNOWN_TOPIC_OR_PARTITION', /does not exist/],
+      [() => registry.grow('__consumer_offsets', 3), 'INVALID_REQUEST', /internal topic '__consumer_offsets'/],
+      [() => registry.grow('orders', 3), 'INVALID_PARTITIONS', /^Topic currently has 4 partitions, which is higher than the requested 3$/],
+      [() => registry.grow('orders', 4), 'INVALID_PARTITIONS', /which is equal to the requested 4/],
+      [() => registry.grow('orders', 10_001), 'INVALID_PARTITIONS', /from 1 to 10000/],
+      [() => registry.grow('orders', 4.5), 'INVALID_PARTITIONS', /from 1 to 10000/],
+    ];
+    for (const [act, type, message] of cases) expect(act).toThrow(expect.objectContaining({ type, message: expect.stringMatching(message) }));
+    expect(open(dir).require('orders').partitions).toBe(4);
+  });
+
   it('refuses bad names, duplicates, collisions, bad partition counts and bad configs with clear codes', () => {
     const registry = open(tempDir());
     registry.create('orders.eu', 1);

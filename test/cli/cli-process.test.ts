@@ -15,7 +15,7 @@ function expectOneLineError(run: CliRun, code: number, pattern: RegExp): void {
 
 describe('the rill command line', () => {
   it('has help with examples for every command', async () => {
-    const commands = [['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['produce'], ['consume']];
+    const commands = [['topics', 'create'], ['topics', 'alter'], ['topics', 'list'], ['topics', 'describe'], ['topics', 'delete'], ['produce'], ['consume']];
     const runs = await Promise.all(commands.map((command) => runFakeRill([...command, '--help'])));
     for (const [i, command] of commands.entries()) {
       const run = runs[i];
@@ -33,6 +33,8 @@ describe('the rill command line', () => {
     const cases: [string[], RegExp][] = [
       [['topics', 'create', 't', '--partitions', 'three'], /option '-p, --partitions <n>' argument 'three' is invalid/],
       [['topics', 'create', 't', '--config', 'retention.ms'], /must be key=value/],
+      [['topics', 'alter', 't'], /required option '-p, --partitions <n>' not specified/],
+      [['topics', 'alter', 't', '--partitions', '0'], /option '-p, --partitions <n>' argument '0' is invalid/],
       [['produce', 't', '--acks', 'all'], /Allowed choices are 0, 1/],
       [['produce', 't', '--idempotent', '--acks', '0'], /--idempotent' needs --acks 1/],
       [['produce', 't', '--size', '10'], /--size <bytes>' goes with --count/],
@@ -88,5 +90,14 @@ describe('the rill command line', () => {
     const described = JSON.parse((await runFakeRill(['topics', 'describe', 'a', '--json'], setup)).stdout);
     expect(described[0].partitions.map((p: { logEndOffset: number }) => p.logEndOffset)).toEqual([2, 2]);
     expect((await runFakeRill(['topics', 'delete', 'a', 'b'], setup)).stdout).toBe('Deleted topic a.\nDeleted topic b.\n');
+  });
+
+  it('alters a topic\'s partition count, with Kafka\'s errors for counts that do not grow', async () => {
+    const setup = { topics: { a: { partitions: 2 }, __internal: {} } };
+    expect((await runFakeRill(['topics', 'alter', 'a', '--partitions', '4'], setup)).stdout).toBe('Topic a now has 4 partitions.\n');
+    expect((await runFakeRill(['topics', 'alter', 'a', '--partitions', '4', '--validate-only'], setup)).stdout).toBe('Topic a can grow to 4 partitions.\n');
+    expectOneLineError(await runFakeRill(['topics', 'alter', 'a', '--partitions', '1'], setup), 1, /INVALID_PARTITIONS: Topic currently has 2 partitions, which is higher than the requested 1/);
+    expectOneLineError(await runFakeRill(['topics', 'alter', 'nope', '--partitions', '3'], setup), 1, /UNKNOWN_TOPIC_OR_PARTITION/);
+    expectOneLineError(await runFakeRill(['topics', 'alter', '__internal', '--partitions', '3'], setup), 1, /INVALID_REQUEST: cannot add partitions to internal topic '__internal'/);
   });
 });

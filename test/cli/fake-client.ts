@@ -2,6 +2,7 @@
 // of messages, an admin, a producer and a consumer. Lets the CLI's logic run without a broker.
 
 import { Errors, RillError } from '../../src/errors.js';
+import { assertValidGrowth } from '../../src/broker/topic-registry.js';
 import type {
   CliAdmin,
   CliClient,
@@ -140,6 +141,13 @@ class FakeAdmin implements CliAdmin {
       created = true;
     }
     return created;
+  }
+  async createPartitions(topics: { topic: string; count: number }[], options?: { validateOnly?: boolean }): Promise<void> {
+    for (const { topic: name, count } of topics) {
+      assertValidGrowth(name, this.broker.topics.get(name)?.partitions.length, count);
+      const topic = this.broker.topic(name);
+      if (options?.validateOnly !== true) while (topic.partitions.length < count) topic.partitions.push([]);
+    }
   }
   async deleteTopics(request: { topics: string[] }): Promise<void> {
     for (const name of request.topics) {

@@ -145,6 +145,45 @@ describe('broker', () => {
     }
   });
 
+  it('adds partitions (CreatePartitions), keeps them and all data across a SIGKILL, and refuses counts that do not grow', async () => {
+    const dir = tempDir();
+    const first = await start(dir, ['--log-flush-mode', 'sync']);
+    await first.client.request(ApiKeys.CreateTopics, { topics: [{ name: 'grow', partitions: 2 }] });
+    for (const p of [0, 1]) expect(header(await first.client.request(ApiKeys.Produce, { topic: 'grow', partition: p, acks: 1, timeoutMs: 5000 }, batchOf(0, 5))).errorCode).toBe(0);
+    const checked = header(await first.client.request(ApiKeys.CreatePartitions, { topics: [{ name: 'grow', count: 4 }], validateOnly: true }));
+    expect(checked.topics).toEqual([{ name: 'grow', errorCode: 0, partitions: 4 }]);
+    expect(header(await first.client.request(ApiKeys.Metadata, { topics: ['grow'] })).topics[0].partitions).toHaveLength(2);
+    // One request: the good topic grows, each bad one gets its own code and message.
+    const answer = header(
+      await first.client.request(ApiKeys.CreatePartitions, {
+        topics: [
+          { name: 'grow', count: 4 },
+          { name: 'missing', count: 3 },
+          { name: '__consumer_offsets', count: 100 },
+          { name: 'orders', count: 1 },
+        ],
+      }),
+    );
+    expect(answer.topics).toEqual([
+      { name: 'grow', errorCode: 0, partitions: 4 },
+      { name: 'missing', errorCode: 3, message: "topic 'missing' does not exist" },
+      { name: '__consumer_offsets', errorCode: 42, message: expect.stringContaining("cannot add partitions to internal topic '__consumer_offsets'") },
+      { name: 'orders', errorCode: 3, message: "topic 'orders' does not exist" },
+    ]);
+    const shrink = header(await first.client.request(ApiKeys.CreatePartitions, { topics: [{ name: 'grow', count: 3 }] })).topics[0];
+    expect(shrink).toEqual({ name: 'grow', errorCode: 37, message: 'Topic currently has 4 partitions, which is higher than the requested 3' });
+    const tooMany = header(await first.client.request(ApiKeys.CreatePartitions, { topics: [{ name: 'grow', count: 10_001 }] })).topics[0];
+    expect(tooMany).toMatchObject({ errorCode: 37, message: expect.stringContaining('from 1 to 10000') });
+    expect(await first.client.request(ApiKeys.CreatePartitions, { topics: [{ name: 'grow', count: 0 }] })).toMatchObject({ kind: 'error-response', errorCode: 42 });
+    expect(header(await first.client.request(ApiKeys.Metadata, { topics: ['grow'] })).topics[0].partitions).toHaveLength(4);
+    for (const p of [2, 3]) expect(header(await first.client.request(ApiKeys.Produce, { topic: 'grow', partition: p, acks: 1, timeoutMs: 5000 }, batchOf(0, 5))).errorCode).toBe(0);
+    for (const p of [0, 1, 2, 3]) expect(await fetchAll(first.client, 'grow', p)).toEqual([0, 1, 2, 3, 4]);
+    await killBroker(first.broker);
+    const second = await start(dir);
+    expect(header(await second.client.request(ApiKeys.ListTopics, {})).topics).toEqual([{ name: 'grow', partitions: 4, internal: false }]);
+    for (const p of [0, 1, 2, 3]) expect(await fetchAll(second.client, 'grow', p)).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('hands out producer ids and deduplicates retried batches, also after a SIGKILL', async () => {
     const dir = tempDir();
     const first = await start(dir, ['--log-flush-mode', 'sync']);

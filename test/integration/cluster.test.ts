@@ -102,6 +102,16 @@ describe('a cluster of three node processes', () => {
     await expect(admin.createTopics({ topics: [{ topic: 'copies', numPartitions: 3, replicationFactor: 4 }] })).rejects.toMatchObject({ code: Errors.INVALID_REPLICATION_FACTOR.code });
     await expect(admin.createTopics({ topics: [{ topic: 'strict', numPartitions: 1, replicationFactor: 2, configs: { 'min.insync.replicas': '3' } }] })).rejects.toMatchObject({ code: Errors.INVALID_CONFIG.code });
     await expect(admin.createTopics({ topics: [{ topic: 'bad', numPartitions: 1, configs: { 'retention.ms': 'soon' } }] })).rejects.toMatchObject({ code: Errors.INVALID_CONFIG.code });
+    // Growing a topic (forwarded to the controller) reaches every node with RF replicas per new partition.
+    expect(await admin.createTopics({ topics: [{ topic: 'wide', numPartitions: 2, replicationFactor: 2 }] })).toBe(true);
+    await admin.createPartitions([{ topic: 'wide', count: 4 }]);
+    await expect(admin.createPartitions([{ topic: 'wide', count: 3 }])).rejects.toMatchObject({ code: Errors.INVALID_PARTITIONS.code });
+    for (const n of nodes) {
+      await waitFor(async () => {
+        const wide = (await statusOf(n)).partitions.filter((p) => p.topic === 'wide');
+        return wide.length === 4 && wide.every((p) => new Set(p.replicas).size === 2);
+      }, { what: `node ${n.id} to apply the growth of wide` });
+    }
     for (const n of nodes) {
       await waitFor(async () => {
         const counts = leaderCounts(await statusOf(n), 'orders');

@@ -380,6 +380,29 @@ describe('consumer groups (client)', () => {
     expect([...topics]).toEqual(['metrics-disk']);
   }, 60_000);
 
+  it('a topic that grows: the group rebalances within metadataRefreshMs, the new partitions are assigned and their messages consumed', async () => {
+    const { port } = await sharedBroker();
+    const rill = client(port);
+    await createTopic(rill, 'growing', 2);
+    const seen = new Set<string>();
+    const consumers = [0, 1].map(() => rill.consumer({ groupId: 'growers', sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 100, autoOffsetReset: 'earliest', metadataRefreshMs: 200, maxWaitMs: 100 }));
+    for (const consumer of consumers) {
+      await consumer.connect();
+      await consumer.subscribe({ topics: ['growing'] });
+      await consumer.run({ eachMessage: async ({ partition, message }) => void seen.add(`${partition}/${message.offset}`) });
+    }
+    const owned = () => consumers.flatMap((c) => c.assignment().map((tp) => tp.partition)).sort();
+    await waitFor(() => owned().join() === '0,1', { what: `partitions 0 and 1 shared (${owned().join()})`, timeoutMs: 20_000 });
+    const admin = rill.admin();
+    await admin.connect();
+    await admin.createPartitions([{ topic: 'growing', count: 4 }]);
+    await admin.disconnect();
+    await waitFor(() => owned().join() === '0,1,2,3' && consumers.every((c) => c.assignment().length === 2), { what: `four partitions shared (${owned().join()})`, timeoutMs: 20_000 });
+    const ends = await produce(rill, 'growing', 400);
+    expect(ends.get(2)! + ends.get(3)!).toBeGreaterThan(0);
+    await waitFor(() => seen.size === 400, { what: `all 400 messages (${seen.size})`, timeoutMs: 20_000 });
+  }, 60_000);
+
   describe('error paths', () => {
     async function joinedMember(port: number, topic: string, groupId: string): Promise<{ consumer: GroupConsumer; received: number[]; events: string[] }> {
       const rill = client(port);

@@ -134,6 +134,10 @@ export const requestHeaders: { [K in ApiKey]: fc.Arbitrary<RequestHeaders[K]> } 
   [ApiKeys.DeleteGroups]: fc.record({ groups: fc.uniqueArray(groupId, { minLength: 1, maxLength: 4 }) }),
   [ApiKeys.ClusterStatus]: fc.constant({}),
   [ApiKeys.Rebalance]: fc.record({ dryRun: fc.boolean(), topics: fc.array(anyTopic, { maxLength: 3 }), list: fc.boolean(), cancel: fc.boolean() }, { requiredKeys: [] }),
+  [ApiKeys.CreatePartitions]: fc.record(
+    { topics: uniqueBy(fc.record({ name: anyTopic, count: int32pos }), (t) => t.name), timeoutMs: int32nn, validateOnly: fc.boolean() },
+    { requiredKeys: ['topics'] },
+  ),
   [ApiKeys.ReplicaFetch]: fc.record({
     replicaId: int32nn,
     partitions: uniqueBy(fc.record({ topic: anyTopic, partition, leaderEpoch: int32nn, fetchOffset: offset, maxBytes: int32pos }), tpKey),
@@ -376,6 +380,9 @@ export const responseHeaders: { [K in ApiKey]: fc.Arbitrary<ResponseHeaders[K]> 
     },
     { requiredKeys: ['errorCode', 'nodeId', 'clusterId', 'controllerId', 'controllerTerm', 'raftRole', 'voters', 'metadataVersion', 'members', 'brokers', 'partitions', 'drops'] },
   ),
+  [ApiKeys.CreatePartitions]: fc.record({
+    topics: fc.array(fc.record({ name: anyTopic, errorCode, message: text, partitions: int32pos }, { requiredKeys: ['name', 'errorCode'] }), { maxLength: 4 }),
+  }),
   [ApiKeys.Rebalance]: fc.record(
     {
       errorCode,

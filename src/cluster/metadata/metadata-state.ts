@@ -60,6 +60,8 @@ export type MetadataCommand =
   | { type: 'unfence-broker'; id: number }
   /** replicationFactor AUTO_REPLICATION_FACTOR (-1): min(3, live brokers) as of this command's apply. */
   | { type: 'create-topic'; name: string; partitions: number; replicationFactor: number; configs?: Record<string, string> }
+  /** Grows a topic to `count` partitions (Kafka's CreatePartitions); the new ones take the topic's replication factor. */
+  | { type: 'create-partitions'; name: string; count: number }
   | { type: 'delete-topic'; name: string }
   | { type: 'set-topic-config'; name: string; key: string; value: string | null }
   /** Reassigns a partition at once (the rebalance of older versions, which moved only empty ones; kept so their Raft logs replay). */
@@ -187,6 +189,8 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
         this.topicMap.set(c.name, topic);
         return { ok: true, topic };
       }
+      case 'create-partitions':
+        return this.createPartitions(c);
       case 'delete-topic':
         if (!this.topicMap.delete(c.name)) return fail(Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `no topic ${c.name}`);
         this.queued = this.queued.filter((m) => m.topic !== c.name);
@@ -250,6 +254,32 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
       });
       if (changed) this.topicMap.set(name, { ...topic, partitions });
     }
+  }
+
+  /**
+   * New partitions placed like a new topic's (placement.ts: rack-aware, on the least loaded live
+   * brokers), with this topic's leaders so far counted so its leaders stay spread. Their replication
+   * factor is the topic's: partition 0's final replica count (a reassignment in flight lists
+   * leaving replicas too).
+   */
+  private createPartitions(c: Extract<MetadataCommand, { type: 'create-partitions' }>): MetadataResult {
+    const topic = this.topicMap.get(c.name);
+    if (topic === undefined) return fail(Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `topic '${c.name}' does not exist`);
+    const current = topic.partitions.length;
+    if (!Number.isSafeInteger(c.count) || c.count <= current) {
+      return fail(Errors.INVALID_PARTITIONS.code, `Topic currently has ${current} partitions, which is ${c.count === current ? 'equal to' : 'higher than'} the requested ${c.count}`);
+    }
+    const first = topic.partitions[0];
+    const replicationFactor = first.replicas.length - (first.removingReplicas?.length ?? 0);
+    const live = this.brokers().filter((b) => !b.fenced);
+    const topicLeaders = new Map<number, number>();
+    for (const p of topic.partitions) topicLeaders.set(p.replicas[0], (topicLeaders.get(p.replicas[0]) ?? 0) + 1);
+    const placed = placePartitions(live, c.count - current, replicationFactor, { ...this.load(), topicLeaders });
+    if (!placed.ok) return fail(Errors.INVALID_REPLICATION_FACTOR.code, `replication factor ${replicationFactor} with ${live.length} live brokers`);
+    const added = placed.assignments.map((replicas): PartitionRecord => ({ replicas, leader: replicas[0], leaderEpoch: 0, isr: replicas }));
+    const updated: TopicRecord = { ...topic, partitions: [...topic.partitions, ...added] };
+    this.topicMap.set(c.name, updated);
+    return { ok: true, topic: updated };
   }
 
   private withPartition(name: string, index: number, change: (p: PartitionRecord, topic: TopicRecord) => PartitionRecord | MetadataResult): MetadataResult {

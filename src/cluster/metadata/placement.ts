@@ -22,6 +22,8 @@ export interface PlacementLoad {
   readonly replicas: ReadonlyMap<number, number>;
   /** Partitions each broker leads (preferred) already. */
   readonly leaders: ReadonlyMap<number, number>;
+  /** Partitions of this topic each broker leads (preferred) already: a topic growing (create-partitions) keeps its leaders spread. */
+  readonly topicLeaders?: ReadonlyMap<number, number>;
 }
 
 export type PlacementResult = { ok: true; assignments: number[][] } | { ok: false; reason: 'no-brokers' | 'replication-factor' };
@@ -34,7 +36,7 @@ export function placePartitions(brokers: readonly PlacementBroker[], partitions:
   const sorted = [...brokers].sort((a, b) => a.id - b.id);
   const racks = new Set(sorted.map((b) => b.rack));
   const rackAware = racks.size > 1 || (racks.size === 1 && !racks.has(null));
-  const topicLeaders = new Map(brokers.map((b) => [b.id, 0]));
+  const topicLeaders = new Map(brokers.map((b) => [b.id, load?.topicLeaders?.get(b.id) ?? 0]));
   const assignments: number[][] = [];
   for (let p = 0; p < partitions; p++) {
     const chosen: PlacementBroker[] = [];

@@ -43,6 +43,34 @@ describe('MetadataState', () => {
     expect(s.apply(new Uint8Array([0xc1]), 9)).toMatchObject({ ok: false, code: Errors.INVALID_REQUEST.code });
   });
 
+  it('adds partitions with the topic\'s replication factor, spreading its leaders; refuses shrinking; replays identically', () => {
+    const s = new MetadataState();
+    for (const [id, rack] of [[1, 'a'], [2, 'b'], [3, 'a'], [4, 'b']] as const) s.execute(register(id, rack));
+    const commands: MetadataCommand[] = [
+      { type: 'create-topic', name: 'orders', partitions: 2, replicationFactor: 2 },
+      { type: 'create-partitions', name: 'orders', count: 4 },
+    ];
+    for (const c of commands) expect(s.execute(c).ok).toBe(true);
+    const partitions = s.topic('orders')!.partitions;
+    expect(partitions).toHaveLength(4);
+    for (const p of partitions.slice(2)) {
+      expect(p.replicas).toHaveLength(2);
+      expect(p.leaderEpoch).toBe(0);
+      expect(p.isr).toEqual(p.replicas);
+      expect(new Set(p.replicas.map((r) => s.broker(r)!.rack)).size).toBe(2); // rack-aware
+    }
+    expect(new Set(partitions.map((p) => p.leader)).size).toBe(4); // leaders spread over every broker
+    const before = JSON.stringify(s.topic('orders'));
+    expect(s.execute({ type: 'create-partitions', name: 'orders', count: 3 })).toEqual({ ok: false, code: Errors.INVALID_PARTITIONS.code, message: 'Topic currently has 4 partitions, which is higher than the requested 3' });
+    expect(s.execute({ type: 'create-partitions', name: 'orders', count: 4 })).toMatchObject({ ok: false, code: Errors.INVALID_PARTITIONS.code });
+    expect(s.execute({ type: 'create-partitions', name: 'nope', count: 4 })).toMatchObject({ ok: false, code: Errors.UNKNOWN_TOPIC_OR_PARTITION.code });
+    expect(JSON.stringify(s.topic('orders'))).toBe(before);
+    const replayed = new MetadataState();
+    [1, 2, 3, 4].forEach((id, i) => replayed.apply(encodeCommand(register(id, i % 2 === 0 ? 'a' : 'b')), i + 1));
+    commands.forEach((c, i) => replayed.apply(encodeCommand(c), 10 + i));
+    expect(JSON.stringify(replayed.topic('orders'))).toBe(before);
+  });
+
   it('settles the default replication factor (-1) when the command applies: min(3, live brokers) then', () => {
     const s = new MetadataState();
     for (const id of [1, 2, 3, 4]) s.execute(register(id));
