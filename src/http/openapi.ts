@@ -65,6 +65,24 @@ export function openApiDocument(config: BrokerConfig): Schema {
           responses: { '200': json({ type: 'object', properties: { name: { type: 'string' }, deleted: { type: 'boolean' } } }, 'Deleted'), '404': commonErrors['404'] },
         },
       },
+      '/v1/topics/{topic}/partitions': {
+        parameters: [topicParam],
+        post: {
+          operationId: 'createPartitions',
+          summary: 'Grow a topic to a new total partition count (Kafka\'s createPartitions); existing partitions and their data stay',
+          description: 'Keys map over the new count from then on, as in Kafka: a key may go to another partition than before.',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', required: ['count'], properties: { count: { type: 'integer', minimum: 1, description: 'The new total, above the current count' }, validateOnly: { type: 'boolean', default: false } } } } },
+          },
+          responses: {
+            '200': json(ref('Topic'), 'Grown; the topic as GET /v1/topics/{topic} shows it (with validateOnly: { name, partitions, validateOnly })'),
+            '400': error('INVALID_REQUEST (bad body, or an internal topic) or INVALID_PARTITIONS (not above the current count, or over 10,000)'),
+            '404': commonErrors['404'],
+            '415': error('UNSUPPORTED_MEDIA_TYPE: the body must be application/json'),
+          },
+        },
+      },
       '/v1/topics/{topic}/messages': {
         parameters: [topicParam],
         post: {

@@ -71,6 +71,28 @@ describe('topics', () => {
     expectError(await http.call('DELETE', '/v1/topics/orders'), 404, 'UNKNOWN_TOPIC_OR_PARTITION', /orders/);
   });
 
+  it('grows a topic: the old partitions keep their data, the new ones take messages; bad counts and internal topics are refused', async () => {
+    const name = await createTopic(2);
+    expect((await produce(name, [{ value: 'kept', partition: 1 }])).status).toBe(200);
+    const checked = await http.post(`/v1/topics/${name}/partitions`, { count: 4, validateOnly: true });
+    expect(checked).toMatchObject({ status: 200, body: { name, partitions: 4, validateOnly: true } });
+    expect((await http.get(`/v1/topics/${name}`)).body.partitions).toHaveLength(2);
+    const grown = await http.post(`/v1/topics/${name}/partitions`, { count: 4 });
+    expect(grown.status).toBe(200);
+    expect(grown.body.partitions).toHaveLength(4);
+    expect(grown.body.partitions[1]).toMatchObject({ logEndOffset: 1 });
+    expect((await produce(name, [{ value: 'new', partition: 3 }])).status).toBe(200);
+    expect((await fetchFrom(name, 3, 'offset=0')).body.messages.map((m: { value: unknown }) => m.value)).toEqual(['new']);
+
+    expectError(await http.post(`/v1/topics/${name}/partitions`, { count: 3 }), 400, 'INVALID_PARTITIONS', 'Topic currently has 4 partitions, which is higher than the requested 3');
+    expectError(await http.post(`/v1/topics/${name}/partitions`, { count: 20_000 }), 400, 'INVALID_PARTITIONS', /10,?000/);
+    expectError(await http.post(`/v1/topics/${name}/partitions`, { count: '5' }), 400, 'INVALID_REQUEST', /"count" must be a positive integer/);
+    expectError(await http.post(`/v1/topics/${name}/partitions`, { count: 5, validateOnly: 'yes' }), 400, 'INVALID_REQUEST', /"validateOnly"/);
+    expectError(await http.post('/v1/topics/__consumer_offsets/partitions', { count: 50 }), 400, 'INVALID_REQUEST', /__consumer_offsets|internal/);
+    expectError(await http.post('/v1/topics/no-such-topic/partitions', { count: 5 }), 404, 'UNKNOWN_TOPIC_OR_PARTITION', /no-such-topic/);
+    expect((await http.get(`/v1/topics/${name}`)).body.partitions).toHaveLength(4);
+  });
+
   it('refuses bad topic requests with the binary protocol\'s codes', async () => {
     const name = await createTopic(1);
     expectError(await http.post('/v1/topics', { name, partitions: 1 }), 409, 'TOPIC_ALREADY_EXISTS', /exists/);
@@ -383,7 +405,7 @@ describe('operations', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.openapi).toMatch(/^3\./);
     expect(Object.keys(answer.body.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/openapi.json', '/v1/topics', '/v1/topics/{topic}', '/v1/topics/{topic}/messages', '/v1/topics/{topic}/partitions/{partition}/messages', '/v1/topics/{topic}/partitions/{partition}/offsets',
+      ['/healthz', '/metrics', '/readyz', '/v1/openapi.json', '/v1/topics', '/v1/topics/{topic}', '/v1/topics/{topic}/messages', '/v1/topics/{topic}/partitions', '/v1/topics/{topic}/partitions/{partition}/messages', '/v1/topics/{topic}/partitions/{partition}/offsets',
         '/v1/groups', '/v1/groups/{group}', '/v1/groups/{group}/members', '/v1/groups/{group}/members/{member}', '/v1/groups/{group}/members/{member}/subscription',
         '/v1/groups/{group}/members/{member}/messages', '/v1/groups/{group}/members/{member}/offsets', '/v1/groups/{group}/members/{member}/assignment'].sort(),
     );

@@ -1,7 +1,7 @@
-// Topic administration over HTTP: create, list, describe, delete. Main thread.
+// Topic administration over HTTP: create, list, describe, grow, delete. Main thread.
 //
 // These go through the same Admin the binary protocol's CreateTopics / ListTopics /
-// DescribeTopics / DeleteTopics use, so both fronts create, place, open and delete topics alike.
+// DescribeTopics / CreatePartitions / DeleteTopics use, so both fronts create, place, open and delete topics alike.
 
 import { fromCode, invalidRequest } from '../http-errors.js';
 import { ok, type HttpCall, type Reply } from '../http-call.js';
@@ -56,10 +56,19 @@ const APPLY_WAIT_MS = 5_000;
  * node that forwarded the creation waits for it, so that the answer describes the topic rather
  * than "does not exist". Bounded: past the bound the describe answers as it can.
  */
-async function appliedHere(ctx: HttpContext, name: string): Promise<void> {
+async function appliedHere(ctx: HttpContext, name: string, partitions = 1): Promise<void> {
   if (ctx.cluster() === null) return;
   const deadline = Date.now() + APPLY_WAIT_MS;
-  while (ctx.registry.get(name) === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  while ((ctx.registry.get(name)?.partitions ?? 0) < partitions && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** The body of POST /v1/topics/{topic}/partitions: the new total count, Kafka's createPartitions. */
+function parseGrow(body: unknown): { count: number; validateOnly: boolean } {
+  if (!isObject(body)) throw invalidRequest('the body must be a JSON object: { "count": <the new total number of partitions> }');
+  const { count, validateOnly } = body;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) throw invalidRequest('"count" must be a positive integer: the new total number of partitions');
+  if (validateOnly !== undefined && typeof validateOnly !== 'boolean') throw invalidRequest('"validateOnly" must be true or false');
+  return { count, validateOnly: validateOnly === true };
 }
 
 export function topicRoutes(ctx: HttpContext): Route[] {
@@ -89,6 +98,21 @@ export function topicRoutes(ctx: HttpContext): Route[] {
       path: '/v1/topics/{topic}',
       api: 'describe_topic',
       handler: async (call) => ok(await describe(ctx, call.params.topic)),
+    },
+    {
+      method: 'POST',
+      path: '/v1/topics/{topic}/partitions',
+      api: 'create_partitions',
+      handler: async (call: HttpCall): Promise<Reply> => {
+        const name = call.params.topic;
+        bodyKind(call.req, ['json']);
+        const { count, validateOnly } = parseGrow(parseJson(await readBody(call.req, ctx.config.httpMaxBodyBytes)));
+        const { topics } = await ctx.admin.createPartitions({ topics: [{ name, count }], validateOnly });
+        if (topics[0].errorCode !== 0) throw fromCode(topics[0].errorCode, topics[0].message, { topic: name });
+        if (validateOnly) return ok({ name, partitions: count, validateOnly: true });
+        await appliedHere(ctx, name, count);
+        return ok(await describe(ctx, name));
+      },
     },
     {
       method: 'DELETE',
