@@ -46,6 +46,7 @@ describe('the API table', () => {
       DeleteGroups: 19,
       ClusterStatus: 20,
       Rebalance: 21,
+      CreatePartitions: 22,
       ReplicaFetch: 30,
       OffsetForLeaderEpoch: 31,
       AlterIsr: 32,
