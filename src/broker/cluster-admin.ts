@@ -9,6 +9,7 @@
 // on the controller; the other nodes apply it within a heartbeat or so, and clients that ask them
 // meanwhile get UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE, both retriable.
 
+import { randomUUID } from 'node:crypto';
 import { Errors, RillError, errorSpecByCode } from '../errors.js';
 import { type Logger } from '../logger.js';
 import { NO_LEADER, cutError, type ClusterNode, type MetadataResult } from '../cluster/index.js';
@@ -100,7 +101,9 @@ export class ClusterAdmin {
   /** A topic of the cluster in the registry's shape (for DescribeTopics' configs). */
   topicMetadata(name: string): TopicMetadata | undefined {
     const topic = this.node.state.topic(name);
-    return topic === undefined ? undefined : { name, partitions: topic.partitions.length, config: topic.configs, createdAt: 0 };
+    if (topic === undefined) return undefined;
+    const metadata: TopicMetadata = { name, partitions: topic.partitions.length, config: topic.configs, createdAt: 0 };
+    return topic.id === undefined ? metadata : { ...metadata, id: topic.id };
   }
 
   /** Replicas and ISR of a partition per the metadata (empty when unknown). */
@@ -199,7 +202,7 @@ export class ClusterAdmin {
         }
         replicationConfigOf(wanted.configs ?? {}, replicationFactor);
         if (!request.validateOnly) {
-          const result = await this.node.submit({ type: 'create-topic', name: wanted.name, partitions, replicationFactor: auto ? AUTO_REPLICATION_FACTOR : replicationFactor, configs: { ...(wanted.configs ?? {}) } });
+          const result = await this.node.submit({ type: 'create-topic', id: randomUUID(), name: wanted.name, partitions, replicationFactor: auto ? AUTO_REPLICATION_FACTOR : replicationFactor, configs: { ...(wanted.configs ?? {}) } });
           const failed = resultFailure(result);
           if (failed !== null) throw failed;
         }

@@ -168,6 +168,7 @@ export class ClusterView {
     const wanted = new Map<string, { topic: TopicRecord; partition: number }>();
     for (const t of topics) t.partitions.forEach((p, partition) => p.replicas.includes(this.selfId) && wanted.set(key(t.name, partition), { topic: t, partition }));
 
+    await this.setAsideEarlierIncarnations(topics);
     const lose = [...this.opened].filter(([k]) => !wanted.has(k)).map(([, ref]) => ref);
     await this.closePartitions(lose);
     if (lose.length > 0) this.sweepDue = true;
@@ -207,7 +208,7 @@ export class ClusterView {
         this.placement.remove(topic.name);
         await this.registry.delete(topic.name);
       }
-      this.registry.create(topic.name, topic.partitions.length, logShareOf(topic.configs), { internal: isInternalTopicName(topic.name) });
+      this.registry.create(topic.name, topic.partitions.length, logShareOf(topic.configs), { internal: isInternalTopicName(topic.name), id: topic.id });
     }
     await this.openPartitions(gain.map(({ topic, partition }) => ({ topic: topic.name, partition })));
     if (this.replication !== null && !(await this.replication.sync([...this.opened.values()]))) {
@@ -215,6 +216,27 @@ export class ClusterView {
       setTimeout(() => this.schedule(), CATCH_UP_RETRY_MS).unref();
     }
     this.node.updateLoad({ partitions: this.opened.size, leaders: this.hosted().filter((h) => h.role === 'leader').length });
+  }
+
+  /**
+   * Sets aside the local copy of a topic whose id is not the metadata's: the topic was deleted and
+   * created again under its name while this node was away (or between two syncs), and the files are
+   * the earlier topic's. Left in place they would be opened as the new topic's replicas, and a
+   * follower keeps what it has below the leader's end offset for its epoch, so old records would be
+   * served as new ones. They are moved to <data>/stray/, not deleted: an id can also differ because
+   * the data dir came from elsewhere (a single node's, another cluster's), and deleting is the one
+   * step that cannot be undone. A local topic from before topic ids (no id) is left to the
+   * partition-count check in syncOnce().
+   */
+  private async setAsideEarlierIncarnations(topics: readonly TopicRecord[]): Promise<void> {
+    for (const t of topics) {
+      const local = this.registry.get(t.name);
+      if (local?.id === undefined || t.id === undefined || local.id === t.id) continue;
+      this.logger.warn({ topic: t.name, localId: local.id, clusterId: t.id }, 'the local copy of this topic has another id: an earlier topic of the same name');
+      await this.closePartitions([...this.opened.values()].filter((ref) => ref.topic === t.name));
+      this.placement.remove(t.name);
+      this.registry.setAside(t.name);
+    }
   }
 
   /** Deletes the files of partitions of live topics this node is no longer a replica of. */

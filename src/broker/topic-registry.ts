@@ -2,16 +2,19 @@
 // they survive restarts. Main thread only (it answers metadata; workers own the partition logs).
 //
 // Layout:
-//   <data>/topics/<topic>/topic.json      { name, partitions, config, createdAt } — written to a
+//   <data>/topics/<topic>/topic.json      { name, id, partitions, config, createdAt } — written to a
 //                                        temporary file, fsynced, renamed, directory fsynced
 //   <data>/topics/<topic>/<partition>/   the partition logs (created by their owner worker)
 //   <data>/deleted/<topic>-<ms>/         topics being deleted: a delete is one atomic rename out
 //                                        of topics/, then removal in the background; whatever a
 //                                        crash leaves here is removed at the next start
+//   <data>/stray/<topic>-<ms>/           local copies of an earlier topic of the same name, set
+//                                        aside in a cluster (see ClusterView); never removed by Rill
 //
 // A topic directory without a readable topic.json is ignored with a warning (never deleted: it
 // may hold data someone wants back).
 
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { writeDurably } from '../storage/index.js';
 import { rm } from 'node:fs/promises';
@@ -29,6 +32,11 @@ export interface TopicMetadata {
   /** Overrides of the broker's log defaults, by topic property name ('retention.ms', ...). */
   readonly config: TopicConfig;
   readonly createdAt: number;
+  /**
+   * The topic's id (a UUID; in a cluster the metadata's, see TopicRecord.id): tells this topic from
+   * an earlier one of the same name. Absent in topic.json files from before topic ids.
+   */
+  readonly id?: string;
 }
 
 const METADATA_FILE = 'topic.json';
@@ -38,6 +46,7 @@ export const MAX_PARTITIONS = 10_000;
 export class TopicRegistry {
   readonly topicsDir: string;
   private readonly deletedDir: string;
+  private readonly strayDir: string;
   private readonly topics = new Map<string, TopicMetadata>();
   private readonly logDefaults: LogConfig;
   private readonly logger: Logger;
@@ -45,6 +54,7 @@ export class TopicRegistry {
   private constructor(dataDir: string, logDefaults: LogConfig, logger: Logger) {
     this.topicsDir = join(dataDir, 'topics');
     this.deletedDir = join(dataDir, 'deleted');
+    this.strayDir = join(dataDir, 'stray');
     this.logDefaults = logDefaults;
     this.logger = logger;
   }
@@ -73,7 +83,9 @@ export class TopicRegistry {
         throw new Error(`it describes ${JSON.stringify(parsed.name)} with ${parsed.partitions} partitions`);
       }
       logConfigFromProperties({ ...parsed.config }); // still valid with this version's rules
-      return { name: parsed.name, partitions: parsed.partitions, config: parsed.config ?? {}, createdAt: parsed.createdAt ?? 0 };
+      if (parsed.id !== undefined && (typeof parsed.id !== 'string' || parsed.id === '')) throw new Error(`its id ${JSON.stringify(parsed.id)} is not a non-empty string`);
+      const metadata: TopicMetadata = { name: parsed.name, partitions: parsed.partitions, config: parsed.config ?? {}, createdAt: parsed.createdAt ?? 0 };
+      return parsed.id === undefined ? metadata : { ...metadata, id: parsed.id };
     } catch (error) {
       this.logger.warn({ dir: join(this.topicsDir, dirName), err: (error as Error).message }, 'ignoring topic directory without valid topic.json');
       return null;
@@ -122,17 +134,20 @@ export class TopicRegistry {
     logConfigFromProperties({ ...config });
   }
 
-  /** Creates a topic durably (its metadata survives a crash once this returns). */
-  create(name: string, partitions: number, config: TopicConfig = {}, options: { internal?: boolean; now?: number } = {}): TopicMetadata {
+  /**
+   * Creates a topic durably (its metadata survives a crash once this returns). `id`: the cluster
+   * metadata's topic id; a single node makes up its own.
+   */
+  create(name: string, partitions: number, config: TopicConfig = {}, options: { internal?: boolean; now?: number; id?: string } = {}): TopicMetadata {
     this.validate(name, partitions, config, options);
     const now = options.now ?? Date.now();
-    const metadata: TopicMetadata = { name, partitions, config: { ...config }, createdAt: now };
+    const metadata: TopicMetadata = { name, id: options.id ?? randomUUID(), partitions, config: { ...config }, createdAt: now };
     const dir = join(this.topicsDir, name);
     mkdirSync(dir, { recursive: true });
     writeDurably(join(dir, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');
     syncDirectory(this.topicsDir);
     this.topics.set(name, metadata);
-    this.logger.info({ topic: name, partitions, config }, 'created topic');
+    this.logger.info({ topic: name, id: metadata.id, partitions, config }, 'created topic');
     return metadata;
   }
 
@@ -188,6 +203,22 @@ export class TopicRegistry {
     syncDirectory(join(this.topicsDir, name));
     this.logger.info({ topic: name, partition }, 'deleted a partition replica moved off this node');
     return rm(trash, { recursive: true, force: true });
+  }
+
+  /**
+   * Moves a topic's directory out of topics/ into stray/ (one rename) and forgets the topic, keeping
+   * its files for an operator to inspect or remove; returns where they went. The caller closes the
+   * partition logs first.
+   */
+  setAside(name: string, now = Date.now()): string {
+    this.require(name);
+    mkdirSync(this.strayDir, { recursive: true });
+    const aside = join(this.strayDir, `${name}-${now}`);
+    renameSync(join(this.topicsDir, name), aside);
+    syncDirectory(this.topicsDir);
+    this.topics.delete(name);
+    this.logger.warn({ topic: name, dir: aside }, 'set aside the files of an earlier topic of the same name');
+    return aside;
   }
 
   /**

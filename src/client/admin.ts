@@ -38,6 +38,8 @@ export type PartitionDescription = Omit<ProtocolPartitionDescription, 'errorCode
 export interface TopicDescription {
   name: string;
   internal: boolean;
+  /** Differs between a topic and an earlier one of the same name (absent for topics from before topic ids). */
+  topicId?: string;
   configs: Record<string, string>;
   partitions: PartitionDescription[];
 }
@@ -128,6 +130,7 @@ export class Admin {
       return {
         name: t.name,
         internal: t.internal,
+        ...(t.topicId === undefined ? {} : { topicId: t.topicId }),
         configs: t.configs,
         partitions: t.partitions.map((p) => ({
           partition: p.partition,

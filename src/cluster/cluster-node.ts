@@ -14,6 +14,7 @@
 // - Bootstrap topics (the broker's __consumer_offsets) are created by the controller once as many
 //   brokers are registered as there are voters, so their partitions spread over the first nodes.
 
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Errors, RillError } from '../errors.js';
 import { type Logger } from '../logger.js';
@@ -318,7 +319,7 @@ export class ClusterNode {
       // at most the live brokers: Kafka waits for offsets.topic.replication.factor brokers, which
       // would leave a 1- or 2-node dev cluster without groups.
       for (const t of this.options.bootstrapTopics) {
-        if (this.state.topic(t.name) === undefined) this.propose(`create/${t.name}`, { type: 'create-topic', name: t.name, partitions: t.partitions, replicationFactor: Math.min(t.replicationFactor, live), configs: t.configs });
+        if (this.state.topic(t.name) === undefined) this.propose(`create/${t.name}`, { type: 'create-topic', id: randomUUID(), name: t.name, partitions: t.partitions, replicationFactor: Math.min(t.replicationFactor, live), configs: t.configs });
         // Created with fewer copies than wanted (too few nodes then): add them now there are more.
         const growth = internalTopicGrowth(this.state, t.name, t.replicationFactor);
         if (growth !== null) this.propose(`grow/${t.name}`, { type: 'queue-reassignments', moves: growth });

@@ -179,6 +179,7 @@ export function openApiDocument(config: BrokerConfig): Schema {
           type: 'object',
           properties: {
             name: { type: 'string' },
+            topicId: { type: 'string', description: 'Differs between a topic and an earlier one of the same name; absent for topics from before topic ids' },
             internal: { type: 'boolean' },
             config: { type: 'object', additionalProperties: { type: 'string' }, description: 'Effective settings' },
             partitions: {

@@ -2,7 +2,7 @@
 // Any thread. One entry per requested topic, in request order.
 
 import { configs, errorCode, errorMessage, nodeId, offsetOrNone, partition, topic, topicInResponse } from './fields.js';
-import { array, boolean, integer, optional, struct, unique, type Field } from './schema.js';
+import { array, boolean, integer, optional, string, struct, unique, type Field } from './schema.js';
 
 export interface DescribeTopicsRequest {
   topics: string[];
@@ -46,6 +46,11 @@ export interface TopicDescription {
   errorCode: number;
   message?: string;
   internal: boolean;
+  /**
+   * The topic's id (Kafka's topicId): differs between a topic and an earlier one of the same name.
+   * Absent for an unknown topic and for topics from before topic ids.
+   */
+  topicId?: string;
   /** Effective topic configs: overrides merged over broker defaults, all values as strings. */
   configs: Record<string, string>;
   partitions: PartitionDescription[];
@@ -69,6 +74,7 @@ export const describeTopicsResponse: Field<DescribeTopicsResponse> = struct<Desc
       errorCode,
       message: errorMessage,
       internal: boolean,
+      topicId: optional(string(255, 1)),
       configs,
       partitions: array(
         struct<PartitionDescription>({

@@ -7,6 +7,7 @@ import { tempDirs } from '../helpers/temp-dir.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 
 const tempDir = tempDirs();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const open = (dir: string) => TopicRegistry.open(dir, DEFAULT_LOG_CONFIG, captureLogger().logger);
 
 describe('TopicRegistry', () => {
@@ -17,11 +18,47 @@ describe('TopicRegistry', () => {
     registry.create('audit.log', 1);
     const again = open(dir);
     expect(again.list()).toEqual([
-      { name: 'audit.log', partitions: 1, config: {}, createdAt: expect.any(Number) },
-      { name: 'orders', partitions: 6, config: { 'retention.ms': 60_000 }, createdAt: 1234 },
+      { name: 'audit.log', id: expect.stringMatching(UUID), partitions: 1, config: {}, createdAt: expect.any(Number) },
+      { name: 'orders', id: registry.require('orders').id, partitions: 6, config: { 'retention.ms': 60_000 }, createdAt: 1234 },
     ]);
+    expect(again.require('orders').id).not.toBe(again.require('audit.log').id);
     expect(again.logConfig(again.require('orders'))).toEqual({ ...DEFAULT_LOG_CONFIG, retentionMs: 60_000 });
     expect(again.partitionDir('orders', 3)).toBe(join(dir, 'topics', 'orders', '3'));
+  });
+
+  it('keeps the id it is given (the cluster metadata\'s), reads topic.json files without one, and ignores a bad one', () => {
+    const dir = tempDir();
+    open(dir).create('orders', 2, {}, { id: 'the-cluster-id' });
+    // Written before topic ids, by hand; and one with an id that is not a string.
+    mkdirSync(join(dir, 'topics', 'legacy'));
+    writeFileSync(join(dir, 'topics', 'legacy', 'topic.json'), JSON.stringify({ name: 'legacy', partitions: 1, config: {}, createdAt: 5 }));
+    mkdirSync(join(dir, 'topics', 'odd'));
+    writeFileSync(join(dir, 'topics', 'odd', 'topic.json'), JSON.stringify({ name: 'odd', id: 7, partitions: 1, config: {}, createdAt: 5 }));
+    const { logger, lines } = captureLogger();
+    const again = TopicRegistry.open(dir, DEFAULT_LOG_CONFIG, logger);
+    expect(again.require('orders').id).toBe('the-cluster-id');
+    expect(again.require('legacy')).toEqual({ name: 'legacy', partitions: 1, config: {}, createdAt: 5 });
+    expect(again.get('odd')).toBeUndefined();
+    expect(lines.some((l) => l.msg === 'ignoring topic directory without valid topic.json' && /id 7/.test(String(l.err)))).toBe(true);
+  });
+
+  it('sets a topic aside into stray/, files kept, so a topic of the same name can be created', () => {
+    const dir = tempDir();
+    const registry = open(dir);
+    const old = registry.create('orders', 1, {}, { id: 'old' });
+    mkdirSync(registry.partitionDir('orders', 0));
+    writeFileSync(join(registry.partitionDir('orders', 0), '00000000000000000000.log'), 'old records');
+    const aside = registry.setAside('orders', 42);
+    expect(aside).toBe(join(dir, 'stray', 'orders-42'));
+    expect(readdirSync(join(aside, '0'))).toEqual(['00000000000000000000.log']);
+    expect(registry.get('orders')).toBeUndefined();
+    registry.create('orders', 1, {}, { id: 'new' });
+    expect(existsSync(registry.partitionDir('orders', 0))).toBe(false);
+    const again = open(dir);
+    expect(again.require('orders').id).toBe('new');
+    expect(existsSync(aside)).toBe(true); // a restart does not remove stray/ (deleted/ it empties)
+    expect(old.id).toBe('old');
+    expect(() => registry.setAside('nope')).toThrow(expect.objectContaining({ type: 'UNKNOWN_TOPIC_OR_PARTITION' }));
   });
 
   it('adds config a topic lacks, keeping what it has, durably (an old __consumer_offsets becomes compacted)', () => {
@@ -42,7 +79,7 @@ describe('TopicRegistry', () => {
     expect(registry.validateGrowth('orders', 5).partitions).toBe(2);
     expect(registry.require('orders').partitions).toBe(2);
     registry.grow('orders', 4);
-    expect(open(dir).require('orders')).toEqual({ name: 'orders', partitions: 4, config: { 'retention.ms': 60_000 }, createdAt: 1234 });
+    expect(open(dir).require('orders')).toEqual({ name: 'orders', id: registry.require('orders').id, partitions: 4, config: { 'retention.ms': 60_000 }, createdAt: 1234 });
     const cases: [() => unknown, string, RegExp][] = [
       [() => registry.grow('nope', 3), 'UNKNOWN_TOPIC_OR_PARTITION', /does not exist/],
       [() => registry.grow('__consumer_offsets', 3), 'INVALID_REQUEST', /internal topic '__consumer_offsets'/],

@@ -5,38 +5,19 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Errors } from '../../src/errors.js';
 import { Rill } from '../../src/client/index.js';
 import { ApiKeys, type ProduceResponse } from '../../src/protocol/index.js';
 import { TestClient } from '../helpers/protocol-client.js';
 import { batchOf } from '../helpers/records.js';
-import { tempDirs } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { collectStderr, rillCli, spawnNode, waitForExit } from './fixtures/child.js';
 import { killBroker } from './fixtures/broker-process.js';
-import { gossipAddress, leaderCounts, startNode, statusOf, type NodeProcess } from './fixtures/cluster-process.js';
+import { clusterHarness } from './fixtures/cluster-harness.js';
+import { leaderCounts, statusOf } from './fixtures/cluster-process.js';
 
-const tempDir = tempDirs();
-const running: NodeProcess[] = [];
-const clients: Rill[] = [];
-
-afterEach(async () => {
-  for (const rill of clients.splice(0)) await rill.close().catch(() => undefined);
-  for (const node of running.splice(0)) if (node.child.exitCode === null && node.child.signalCode === null) await killBroker(node);
-});
-
-function client(...nodes: NodeProcess[]): Rill {
-  const rill = new Rill({ brokers: nodes.map((n) => `127.0.0.1:${n.port}`), clientId: 'cluster-test', retry: { retries: 30, initialRetryTimeMs: 50, maxRetryTimeMs: 500 } });
-  clients.push(rill);
-  return rill;
-}
-
-async function node(id: number, seeds: NodeProcess[], restartOf?: NodeProcess): Promise<NodeProcess> {
-  const started = await startNode(id, restartOf?.dataDir ?? tempDir(), seeds.map(gossipAddress), restartOf === undefined ? {} : { gossip: restartOf.gossipPort, raft: restartOf.raftPort });
-  running.push(started);
-  return started;
-}
+const { node, client } = clusterHarness('cluster-test');
 
 async function createTopic(rill: Rill, topic: string, partitions: number, replicationFactor = 1): Promise<void> {
   const admin = rill.admin();

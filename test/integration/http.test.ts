@@ -64,11 +64,20 @@ describe('topics', () => {
     expect(described.body.partitions[1]).toMatchObject({ partition: 1, leader: 1, logStartOffset: 0, logEndOffset: 2, highWatermark: 2 });
     expect(described.body.partitions[1].sizeBytes).toBeGreaterThan(0);
     expect(described.body.partitions[0]).toMatchObject({ logEndOffset: 0, sizeBytes: 0 });
+    expect(described.body.topicId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(created.body.topicId).toBe(described.body.topicId);
 
     const deleted = await http.call('DELETE', '/v1/topics/orders');
     expect(deleted).toMatchObject({ status: 200, body: { name: 'orders', deleted: true } });
     expectError(await http.get('/v1/topics/orders'), 404, 'UNKNOWN_TOPIC_OR_PARTITION', "topic 'orders' does not exist");
     expectError(await http.call('DELETE', '/v1/topics/orders'), 404, 'UNKNOWN_TOPIC_OR_PARTITION', /orders/);
+    // The same name again is another topic: a new id, and none of the old records.
+    expect((await http.post('/v1/topics', { name: 'orders', partitions: 3 })).status).toBe(201);
+    const reborn = await http.get('/v1/topics/orders');
+    expect(reborn.body.topicId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(reborn.body.topicId).not.toBe(described.body.topicId);
+    expect(reborn.body.partitions[1]).toMatchObject({ logStartOffset: 0, logEndOffset: 0 });
+    expect((await http.call('DELETE', '/v1/topics/orders')).status).toBe(200);
   });
 
   it('grows a topic: the old partitions keep their data, the new ones take messages; bad counts and internal topics are refused', async () => {

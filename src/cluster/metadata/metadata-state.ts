@@ -48,6 +48,12 @@ export interface PartitionRecord {
 
 export interface TopicRecord {
   readonly name: string;
+  /**
+   * Unique to this incarnation of the topic (KIP-516's topic id): a topic deleted and created again
+   * under the same name gets another, so a node that slept through the delete knows its files are
+   * the old topic's. Absent in records from before topic ids.
+   */
+  readonly id?: string;
   readonly partitions: readonly PartitionRecord[];
   readonly configs: Readonly<Record<string, string>>;
 }
@@ -59,7 +65,7 @@ export type MetadataCommand =
   | { type: 'fence-broker'; id: number }
   | { type: 'unfence-broker'; id: number }
   /** replicationFactor AUTO_REPLICATION_FACTOR (-1): min(3, live brokers) as of this command's apply. */
-  | { type: 'create-topic'; name: string; partitions: number; replicationFactor: number; configs?: Record<string, string> }
+  | { type: 'create-topic'; name: string; partitions: number; replicationFactor: number; configs?: Record<string, string>; /** The new topic's id: a random UUID chosen by the proposer. */ id?: string }
   /** Grows a topic to `count` partitions (Kafka's CreatePartitions); the new ones take the topic's replication factor. */
   | { type: 'create-partitions'; name: string; count: number }
   | { type: 'delete-topic'; name: string }
@@ -183,6 +189,8 @@ export class MetadataState implements RaftStateMachine<MetadataResult> {
         if (!placed.ok) return fail(Errors.INVALID_REPLICATION_FACTOR.code, `replication factor ${replicationFactor} with ${live.length} live brokers`);
         const topic: TopicRecord = {
           name: c.name,
+          // A command without one (proposed before topic ids) gets one from its log index: the same on every voter.
+          id: c.id ?? `index-${this.version}`,
           partitions: placed.assignments.map((replicas) => ({ replicas, leader: replicas[0], leaderEpoch: 0, isr: replicas })),
           configs: { ...(c.configs ?? {}) },
         };

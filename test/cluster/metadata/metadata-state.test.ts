@@ -47,7 +47,7 @@ describe('MetadataState', () => {
     const s = new MetadataState();
     for (const [id, rack] of [[1, 'a'], [2, 'b'], [3, 'a'], [4, 'b']] as const) s.execute(register(id, rack));
     const commands: MetadataCommand[] = [
-      { type: 'create-topic', name: 'orders', partitions: 2, replicationFactor: 2 },
+      { type: 'create-topic', id: 'orders-id', name: 'orders', partitions: 2, replicationFactor: 2 },
       { type: 'create-partitions', name: 'orders', count: 4 },
     ];
     for (const c of commands) expect(s.execute(c).ok).toBe(true);
@@ -69,6 +69,29 @@ describe('MetadataState', () => {
     [1, 2, 3, 4].forEach((id, i) => replayed.apply(encodeCommand(register(id, i % 2 === 0 ? 'a' : 'b')), i + 1));
     commands.forEach((c, i) => replayed.apply(encodeCommand(c), 10 + i));
     expect(JSON.stringify(replayed.topic('orders'))).toBe(before);
+  });
+
+  it('gives each incarnation of a topic its id: the proposer\'s, or (older commands) one from the log index, the same on every replica', () => {
+    const log: MetadataCommand[] = [
+      register(1),
+      { type: 'create-topic', id: 'b7e0c1d2-first', name: 'orders', partitions: 1, replicationFactor: 1 },
+      { type: 'delete-topic', name: 'orders' },
+      { type: 'create-topic', name: 'orders', partitions: 1, replicationFactor: 1 }, // written before topic ids
+    ];
+    const states = [new MetadataState(), new MetadataState()];
+    const ids: (string | undefined)[][] = [[], []];
+    states.forEach((s, r) =>
+      log.forEach((c, i) => {
+        s.apply(encodeCommand(c), i + 1);
+        ids[r].push(s.topic('orders')?.id);
+      }),
+    );
+    expect(ids[0]).toEqual([undefined, 'b7e0c1d2-first', undefined, 'index-4']);
+    expect(ids[1]).toEqual(ids[0]);
+    // A snapshot carries the ids.
+    const restored = new MetadataState();
+    restored.restore(states[0].snapshot(), 4);
+    expect(restored.topic('orders')!.id).toBe('index-4');
   });
 
   it('settles the default replication factor (-1) when the command applies: min(3, live brokers) then', () => {
