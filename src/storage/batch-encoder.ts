@@ -1,5 +1,11 @@
 // Encodes record batches (RecordBatch v2, see batch-layout.ts). Any thread.
 // Two passes: sizes first, so the batch is written into one exactly-sized buffer.
+//
+// String keys, values and headers are measured with Buffer.byteLength and written straight into
+// the batch, not encoded into a Uint8Array of their own first: the HTTP front encodes every JSON
+// message this way on the main thread, and the intermediate arrays (TextEncoder.encode) were
+// its largest cost for 100-message requests (~15% of the thread). Both ways write the same
+// bytes, lone surrogates included (U+FFFD).
 
 import {
   ATTRIBUTES,
@@ -65,27 +71,41 @@ export interface BatchInput {
   timestamp?: number;
 }
 
-const encoder = new TextEncoder();
-
-function toBytes(value: Bytes): Uint8Array {
-  return typeof value === 'string' ? encoder.encode(value) : value;
+/** A key, value or header field with its encoded length (-1: null). */
+interface Field {
+  data: Bytes | null;
+  length: number;
 }
 
-function nullableSize(bytes: Uint8Array | null): number {
-  return bytes === null ? varintSize(-1) : varintSize(bytes.length) + bytes.length;
+const NULL_FIELD: Field = { data: null, length: -1 };
+
+function fieldOf(data: Bytes | null): Field {
+  if (data === null) return NULL_FIELD;
+  return { data, length: typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length };
 }
 
-function writeNullable(buf: Uint8Array, pos: number, bytes: Uint8Array | null): number {
-  if (bytes === null) return writeVarint(buf, pos, -1);
-  pos = writeVarint(buf, pos, bytes.length);
-  buf.set(bytes, pos);
-  return pos + bytes.length;
+function fieldSize(field: Field): number {
+  return field.length < 0 ? varintSize(-1) : varintSize(field.length) + field.length;
+}
+
+/** Writes the field's bytes (no length); `text` is a Buffer over the same memory as `buf`. */
+function writeBytes(buf: Uint8Array, text: Buffer, pos: number, field: Field): number {
+  const data = field.data!;
+  if (typeof data === 'string') text.write(data, pos, field.length, 'utf8');
+  else buf.set(data, pos);
+  return pos + field.length;
+}
+
+function writeNullable(buf: Uint8Array, text: Buffer, pos: number, field: Field): number {
+  if (field.length < 0) return writeVarint(buf, pos, -1);
+  pos = writeVarint(buf, pos, field.length);
+  return writeBytes(buf, text, pos, field);
 }
 
 interface PreparedRecord {
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: { key: Uint8Array; value: Uint8Array | null }[];
+  key: Field;
+  value: Field;
+  headers: { key: Field; value: Field }[];
   timestampDelta: number;
   bodySize: number;
 }
@@ -111,21 +131,19 @@ export function encodeRecordBatch(input: BatchInput): Uint8Array {
   let size = RECORDS;
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
-    const key = record.key == null ? null : toBytes(record.key);
-    const value = record.value === null ? null : toBytes(record.value);
-    const headers = (record.headers ?? []).map((h) => ({
-      key: encoder.encode(h.key),
-      value: h.value === null ? null : toBytes(h.value),
-    }));
+    const key = fieldOf(record.key ?? null);
+    const value = fieldOf(record.value);
+    const headers = record.headers === undefined || record.headers.length === 0 ? [] : record.headers.map((h) => ({ key: fieldOf(h.key), value: fieldOf(h.value) }));
     const timestampDelta = (record.timestamp ?? now) - baseTimestamp;
-    let bodySize = 1 + varlongSize(timestampDelta) + varintSize(i) + nullableSize(key) + nullableSize(value);
+    let bodySize = 1 + varlongSize(timestampDelta) + varintSize(i) + fieldSize(key) + fieldSize(value);
     bodySize += varintSize(headers.length);
-    for (const h of headers) bodySize += varintSize(h.key.length) + h.key.length + nullableSize(h.value);
+    for (const h of headers) bodySize += varintSize(h.key.length) + h.key.length + fieldSize(h.value);
     prepared[i] = { key, value, headers, timestampDelta, bodySize };
     size += varintSize(bodySize) + bodySize;
   }
 
   const buf = new Uint8Array(size);
+  const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   writeInt64(buf, BASE_OFFSET, input.baseOffset ?? 0);
   writeInt32(buf, BATCH_LENGTH, size - LOG_OVERHEAD);
   writeInt32(buf, PARTITION_LEADER_EPOCH, input.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH);
@@ -150,14 +168,13 @@ export function encodeRecordBatch(input: BatchInput): Uint8Array {
     buf[pos++] = 0; // record attributes: unused in v2
     pos = writeVarlong(buf, pos, r.timestampDelta);
     pos = writeVarint(buf, pos, i);
-    pos = writeNullable(buf, pos, r.key);
-    pos = writeNullable(buf, pos, r.value);
+    pos = writeNullable(buf, text, pos, r.key);
+    pos = writeNullable(buf, text, pos, r.value);
     pos = writeVarint(buf, pos, r.headers.length);
     for (const h of r.headers) {
       pos = writeVarint(buf, pos, h.key.length);
-      buf.set(h.key, pos);
-      pos += h.key.length;
-      pos = writeNullable(buf, pos, h.value);
+      pos = writeBytes(buf, text, pos, h.key);
+      pos = writeNullable(buf, text, pos, h.value);
     }
   }
   writeInt32(buf, CRC, crc32c(buf, CRC_START, size - CRC_START));

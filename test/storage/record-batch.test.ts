@@ -71,6 +71,28 @@ describe('RecordBatch v2 encoding', () => {
     );
   });
 
+  it('writes string keys, values and headers as their UTF-8 bytes (TextEncoder\'s), lone surrogates as U+FFFD', () => {
+    // Strings of any UTF-16 code units: astral characters, and surrogates without their pair.
+    const text = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+    const utf8 = (s: string) => new TextEncoder().encode(s);
+    fc.assert(
+      fc.property(fc.array(fc.record({ key: fc.option(text, { nil: null }), value: fc.option(text, { nil: null }), headers: fc.array(fc.record({ key: text, value: fc.option(text, { nil: null }) }), { maxLength: 3 }) }), { minLength: 1, maxLength: 8 }), (records) => {
+        const batch = decodeRecordBatch(encodeRecordBatch({ records, timestamp: 1 }));
+        expect(batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }))).toEqual(
+          records.map((r) => ({
+            key: r.key === null ? null : utf8(r.key),
+            value: r.value === null ? null : utf8(r.value),
+            headers: r.headers.map((h) => ({ key: new TextDecoder().decode(utf8(h.key)), value: h.value === null ? null : utf8(h.value) })),
+          })),
+        );
+      }),
+    );
+    // The same bytes whether a field comes as a string or as its encoding.
+    const asStrings = encodeRecordBatch({ records: [{ key: 'k\u{1F600}', value: 'v\uD800x', headers: [{ key: 'h', value: 'é' }] }], timestamp: 5 });
+    const asBytes = encodeRecordBatch({ records: [{ key: utf8('k\u{1F600}'), value: utf8('v\uD800x'), headers: [{ key: 'h', value: utf8('é') }] }], timestamp: 5 });
+    expect(Buffer.from(asStrings).equals(Buffer.from(asBytes))).toBe(true);
+  });
+
   it('lays the header out at the byte offsets of the Kafka spec', () => {
     const b = encodeRecordBatch({ records: [{ value: 'a' }, { value: 'b' }], baseOffset: 5, partitionLeaderEpoch: 7, timestamp: 1000 });
     expect(readInt32(b, 8)).toBe(b.length - 12); // batchLength
