@@ -40,6 +40,8 @@ export interface CliPartitionDescription {
 export interface CliTopicDescription {
   name: string;
   internal: boolean;
+  /** Absent for topics from before topic ids. */
+  topicId?: string;
   configs: Record<string, string>;
   partitions: CliPartitionDescription[];
 }

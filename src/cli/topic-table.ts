@@ -2,7 +2,7 @@
 // table row per partition with log start/end offsets and size; in a cluster also each partition's
 // replicas and in-sync replicas. Main thread.
 //
-//   Topic: orders
+//   Topic: orders    TopicId: 5f0c7a52-9a3e-4c8e-b1f4-2b6d0e9c1a77
 //     Partitions: 3    Messages: 10000    Size: 1.1 MiB    Internal: no
 //     Configs:
 //       retention.ms  604800000
@@ -31,7 +31,7 @@ function formatTopic(topic: TopicView): string {
   const known = partitions.filter((p) => p.logEndOffset >= 0 && p.logStartOffset >= 0);
   const messages = known.reduce((sum, p) => sum + (p.logEndOffset - p.logStartOffset), 0);
   const size = partitions.filter((p) => p.sizeBytes >= 0).reduce((sum, p) => sum + p.sizeBytes, 0);
-  const lines = [`Topic: ${topic.name}`];
+  const lines = [topic.topicId === undefined ? `Topic: ${topic.name}` : `Topic: ${topic.name}    TopicId: ${topic.topicId}`];
   lines.push(`  Partitions: ${partitions.length}    Messages: ${messages}    Size: ${formatBytes(size)}    Internal: ${topic.internal ? 'yes' : 'no'}`);
   const configs = Object.entries(topic.configs).sort(([a], [b]) => a.localeCompare(b));
   if (configs.length > 0) {

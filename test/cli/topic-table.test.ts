@@ -29,6 +29,11 @@ describe('topics describe table', () => {
     );
   });
 
+  it('shows the topic id beside the name when the broker gives one', () => {
+    const text = formatTopicTable([{ name: 'orders', topicId: '5f0c7a52-9a3e-4c8e-b1f4-2b6d0e9c1a77', internal: false, configs: {}, partitions: [] }]);
+    expect(text.split('\n')[0]).toBe('Topic: orders    TopicId: 5f0c7a52-9a3e-4c8e-b1f4-2b6d0e9c1a77');
+  });
+
   it('shows replicas and in-sync replicas in a cluster', () => {
     const text = formatTopicTable([
       {

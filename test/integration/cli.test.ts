@@ -124,7 +124,7 @@ describe('rill CLI against a broker', () => {
     await ok(['produce', 'admin-a', '--partition', '1'], 'one\ntwo\n');
 
     const table = await ok(['topics', 'describe', 'admin-a']);
-    expect(table).toContain('Topic: admin-a');
+    expect(table).toMatch(/^Topic: admin-a    TopicId: [0-9a-f-]{36}$/m);
     expect(table).toMatch(/Partitions: 3 +Messages: 2/);
     expect(table).toMatch(/retention\.ms +3600000/);
     expect(table).toMatch(/PARTITION +LEADER +LOG-START +LOG-END +HIGH-WATERMARK +SIZE/);
