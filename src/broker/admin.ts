@@ -325,7 +325,7 @@ export class Admin {
             sizeBytes: status.size,
           };
         });
-        return { name, errorCode: 0, internal: isInternalTopicName(name), ...(topic.id === undefined ? {} : { topicId: topic.id }), configs, partitions };
+        return { name, errorCode: 0, internal: isInternalTopicName(name), topicId: topic.id, configs, partitions };
       }),
     };
     if (this.cluster !== null && request.localOnly !== true) await this.cluster.fillFromLeaders(answer);

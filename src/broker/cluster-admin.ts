@@ -101,9 +101,7 @@ export class ClusterAdmin {
   /** A topic of the cluster in the registry's shape (for DescribeTopics' configs). */
   topicMetadata(name: string): TopicMetadata | undefined {
     const topic = this.node.state.topic(name);
-    if (topic === undefined) return undefined;
-    const metadata: TopicMetadata = { name, partitions: topic.partitions.length, config: topic.configs, createdAt: 0 };
-    return topic.id === undefined ? metadata : { ...metadata, id: topic.id };
+    return topic === undefined ? undefined : { name, id: topic.id, partitions: topic.partitions.length, config: topic.configs, createdAt: 0 };
   }
 
   /** Replicas and ISR of a partition per the metadata (empty when unknown). */

@@ -84,8 +84,7 @@ export class TopicRegistry {
       }
       logConfigFromProperties({ ...parsed.config }); // still valid with this version's rules
       if (parsed.id !== undefined && (typeof parsed.id !== 'string' || parsed.id === '')) throw new Error(`its id ${JSON.stringify(parsed.id)} is not a non-empty string`);
-      const metadata: TopicMetadata = { name: parsed.name, partitions: parsed.partitions, config: parsed.config ?? {}, createdAt: parsed.createdAt ?? 0 };
-      return parsed.id === undefined ? metadata : { ...metadata, id: parsed.id };
+      return { name: parsed.name, id: parsed.id, partitions: parsed.partitions, config: parsed.config ?? {}, createdAt: parsed.createdAt ?? 0 };
     } catch (error) {
       this.logger.warn({ dir: join(this.topicsDir, dirName), err: (error as Error).message }, 'ignoring topic directory without valid topic.json');
       return null;
@@ -211,12 +210,8 @@ export class TopicRegistry {
    * partition logs first.
    */
   setAside(name: string, now = Date.now()): string {
-    this.require(name);
     mkdirSync(this.strayDir, { recursive: true });
-    const aside = join(this.strayDir, `${name}-${now}`);
-    renameSync(join(this.topicsDir, name), aside);
-    syncDirectory(this.topicsDir);
-    this.topics.delete(name);
+    const aside = this.moveOut(name, join(this.strayDir, `${name}-${now}`));
     this.logger.warn({ topic: name, dir: aside }, 'set aside the files of an earlier topic of the same name');
     return aside;
   }
@@ -226,13 +221,18 @@ export class TopicRegistry {
    * removed in the background. The caller closes the partition logs first.
    */
   delete(name: string, now = Date.now()): Promise<void> {
-    this.require(name);
-    const trash = join(this.deletedDir, `${name}-${now}`);
-    renameSync(join(this.topicsDir, name), trash);
-    syncDirectory(this.topicsDir);
-    this.topics.delete(name);
+    const trash = this.moveOut(name, join(this.deletedDir, `${name}-${now}`));
     this.logger.info({ topic: name }, 'deleted topic');
     return rm(trash, { recursive: true, force: true });
+  }
+
+  /** Renames a topic's directory out of topics/ to `to`, durably, and forgets the topic; returns `to`. */
+  private moveOut(name: string, to: string): string {
+    this.require(name);
+    renameSync(join(this.topicsDir, name), to);
+    syncDirectory(this.topicsDir);
+    this.topics.delete(name);
+    return to;
   }
 }
 

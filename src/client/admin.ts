@@ -130,7 +130,7 @@ export class Admin {
       return {
         name: t.name,
         internal: t.internal,
-        ...(t.topicId === undefined ? {} : { topicId: t.topicId }),
+        topicId: t.topicId,
         configs: t.configs,
         partitions: t.partitions.map((p) => ({
           partition: p.partition,

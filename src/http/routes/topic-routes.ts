@@ -42,7 +42,7 @@ async function describe(ctx: HttpContext, name: string): Promise<unknown> {
   if (topic.errorCode !== 0) throw fromCode(topic.errorCode, topic.message, { topic: name });
   return {
     name: topic.name,
-    ...(topic.topicId === undefined ? {} : { topicId: topic.topicId }),
+    topicId: topic.topicId,
     internal: topic.internal,
     config: topic.configs,
     partitions: topic.partitions.map(({ errorCode, ...partition }) => (errorCode === 0 ? partition : { ...partition, error: fromCode(errorCode, undefined).type })),
