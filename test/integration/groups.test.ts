@@ -157,10 +157,15 @@ describe('consumer groups (client)', () => {
 
     // Its partitions move to the survivors once the coordinator evicts it (session timeout).
     await waitForStableGroup(survivors, 12, SESSION_MS * 5);
-    await waitFor(() => handledCount(group) >= total + 1 && new Set(group.flatMap((m) => m.handled.map((h) => `${h.partition}/${h.offset}`))).size === total, {
-      timeoutMs: 60_000,
-      what: 'every message handled by someone',
-    });
+    // Done when every message was handled by someone and the survivors have committed every
+    // partition to its end: a new owner commits the end only after reading from the victim's last
+    // commit, so the victim's uncommitted window has been re-read by then. (It may be empty: a
+    // kill right after a commit leaves no duplicates to wait for.)
+    const committedEnd = (partition: number) => Math.max(-1, ...survivors.map((m) => m.committed.get(`events:${partition}`) ?? -1));
+    await waitFor(
+      () => new Set(group.flatMap((m) => m.handled.map((h) => `${h.partition}/${h.offset}`))).size === total && [...ends].every(([partition, end]) => committedEnd(partition) === end),
+      { timeoutMs: 60_000, what: 'every message handled by someone and committed to the end by the survivors' },
+    );
 
     // Nothing missed.
     const times = new Map<string, number>();
