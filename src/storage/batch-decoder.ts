@@ -58,10 +58,22 @@ function readNullable(buf: Uint8Array, cursor: Cursor, end: number, what: string
 }
 
 /**
- * Decodes the batch at `pos`: checks its frame (length, magic, CRC) first, then every record.
+ * Which records of a batch to materialise. A reader that wants 100 records from offset o need not
+ * build objects for the rest: a batch the HTTP produce path coalesced holds thousands.
+ */
+export interface RecordWindow {
+  /** Records below this offset are stepped over by their length prefix, not decoded. */
+  fromOffset?: number;
+  /** Decoding stops once this many records are decoded. */
+  maxRecords?: number;
+}
+
+/**
+ * Decodes the batch at `pos`: checks its frame (length, magic, CRC) first, then every record, or,
+ * with a window, only the records in it (then `records` holds just those).
  * Throws RillError INVALID_RECORD (or UNSUPPORTED_COMPRESSION_TYPE) naming what is wrong.
  */
-export function decodeRecordBatch(buf: Uint8Array, pos = 0): DecodedBatch {
+export function decodeRecordBatch(buf: Uint8Array, pos = 0, window?: RecordWindow): DecodedBatch {
   const size = checkBatchFrame(buf, pos, buf.length - pos);
   if (typeof size !== 'number') throw new RillError(size.spec, size.reason);
   const header = readBatchHeader(buf, pos);
@@ -74,16 +86,25 @@ export function decodeRecordBatch(buf: Uint8Array, pos = 0): DecodedBatch {
     throw invalid(`record count ${header.recordCount} does not fit a ${size}-byte batch`);
   }
   const end = pos + size;
-  const records: DecodedRecord[] = new Array(header.recordCount);
+  const fromOffset = window?.fromOffset ?? -Infinity;
+  const maxRecords = window?.maxRecords ?? header.recordCount;
+  const whole = window === undefined || (fromOffset <= header.baseOffset && maxRecords >= header.recordCount);
+  const records: DecodedRecord[] = whole ? new Array(header.recordCount) : [];
+  let decoded = 0;
+  let i = 0;
   const cursor: Cursor = { pos: pos + RECORDS };
   try {
-    for (let i = 0; i < header.recordCount; i++) {
+    for (; i < header.recordCount && decoded < maxRecords; i++) {
       const length = readVarint(buf, cursor, end);
       const recordEnd = cursor.pos + length;
       if (length < 1 || recordEnd > end) throw invalid(`record ${i} length ${length} runs past the batch`);
       cursor.pos++; // record attributes: unused
       const timestampDelta = readVarlong(buf, cursor, recordEnd);
       const offsetDelta = readVarint(buf, cursor, recordEnd);
+      if (header.baseOffset + offsetDelta < fromOffset) {
+        cursor.pos = recordEnd;
+        continue;
+      }
       const key = readNullable(buf, cursor, recordEnd, 'key');
       const value = readNullable(buf, cursor, recordEnd, 'value');
       const headerCount = readVarint(buf, cursor, recordEnd);
@@ -101,7 +122,7 @@ export function decodeRecordBatch(buf: Uint8Array, pos = 0): DecodedBatch {
         headers[h] = { key: headerKey, value: readNullable(buf, cursor, recordEnd, 'header value') };
       }
       if (cursor.pos !== recordEnd) throw invalid(`record ${i} has ${recordEnd - cursor.pos} bytes beyond its fields`);
-      records[i] = {
+      records[decoded++] = {
         offset: header.baseOffset + offsetDelta,
         timestamp: header.baseTimestamp + timestampDelta,
         key,
@@ -113,7 +134,8 @@ export function decodeRecordBatch(buf: Uint8Array, pos = 0): DecodedBatch {
     if (error instanceof VarintError) throw invalid(error.message);
     throw error;
   }
-  if (cursor.pos !== end) throw invalid(`${end - cursor.pos} bytes follow the last record of the batch`);
+  // Only a walk to the last record can tell whether bytes follow it.
+  if (i === header.recordCount && cursor.pos !== end) throw invalid(`${end - cursor.pos} bytes follow the last record of the batch`);
   return {
     ...header,
     compression,

@@ -12,7 +12,7 @@ export { isSkip as isCleanSkip } from './log-cleaner.js';
 export type { CleanResult, CleanSkip } from './log-cleaner.js';
 export { encodeRecordBatch } from './batch-encoder.js';
 export type { BatchInput, HeaderInput, RecordInput } from './batch-encoder.js';
-export { decodeRecordBatch, decodeRecordBatches } from './batch-decoder.js';
+export { decodeRecordBatch, decodeRecordBatches, type RecordWindow } from './batch-decoder.js';
 export type { DecodedBatch, DecodedHeader, DecodedRecord } from './batch-decoder.js';
 export { checkBatchFrame, checkProducedBatch } from './batch-validator.js';
 export type { BatchProblem } from './batch-validator.js';

@@ -207,6 +207,38 @@ describe('batch validation', () => {
   });
 });
 
+describe('decoding a window of a batch', () => {
+  it('decodes exactly the records a full decode gives from fromOffset on, at most maxRecords of them', () => {
+    fc.assert(
+      fc.property(
+        fc.array(recordArb, { minLength: 1, maxLength: 30 }),
+        fc.nat(1000),
+        fc.option(fc.integer({ min: -5, max: 1040 }), { nil: undefined }),
+        fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
+        (records, baseOffset, fromOffset, maxRecords) => {
+          const b = encodeRecordBatch({ records, baseOffset });
+          const full = decodeRecordBatch(b);
+          const wanted = full.records.filter((r) => fromOffset === undefined || r.offset >= fromOffset).slice(0, maxRecords ?? Infinity);
+          const windowed = decodeRecordBatch(b, 0, { fromOffset, maxRecords });
+          expect(windowed.records).toEqual(wanted);
+          expect({ ...windowed, records: [] }).toEqual({ ...full, records: [] });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('still rejects bytes after the last record when the window reaches it', () => {
+    const b = batch([{ value: 'abc' }, { value: 'def' }]);
+    const longer = new Uint8Array(b.length + 1);
+    longer.set(b);
+    writeInt32(longer, BatchLayout.BATCH_LENGTH, readInt32(b, BatchLayout.BATCH_LENGTH) + 1);
+    fixCrc(longer);
+    expect(() => decodeRecordBatch(longer, 0, { fromOffset: 1 })).toThrow(/follow the last record/);
+    expect(decodeRecordBatch(longer, 0, { maxRecords: 1 }).records.map((r) => r.offset)).toEqual([0]);
+  });
+});
+
 describe('decoding malformed records', () => {
   it('reports bad records inside a batch whose CRC is right, never crashing', () => {
     fc.assert(

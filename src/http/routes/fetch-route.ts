@@ -68,13 +68,12 @@ export function fetchRoute(ctx: HttpContext): Route {
       try {
         const buf = range.bytes;
         for (let pos = 0; pos < buf.length && messages.length < maxMessages; ) {
-          const batch = decodeRecordBatch(buf, pos);
+          // Only the records wanted are decoded: a batch may hold thousands around them.
+          const batch = decodeRecordBatch(buf, pos, { fromOffset: offset, maxRecords: maxMessages - messages.length });
           const size = BatchLayout.LOG_OVERHEAD + batch.batchLength;
           pos += size;
           bytes += size;
           for (const record of batch.records) {
-            if (record.offset < offset) continue;
-            if (messages.length >= maxMessages) break;
             messages.push(recordToJson(record, encoding));
             nextOffset = record.offset + 1;
           }
