@@ -88,8 +88,7 @@ export function decodeRecordBatch(buf: Uint8Array, pos = 0, window?: RecordWindo
   const end = pos + size;
   const fromOffset = window?.fromOffset ?? -Infinity;
   const maxRecords = window?.maxRecords ?? header.recordCount;
-  const whole = window === undefined || (fromOffset <= header.baseOffset && maxRecords >= header.recordCount);
-  const records: DecodedRecord[] = whole ? new Array(header.recordCount) : [];
+  const records: DecodedRecord[] = new Array(Math.max(0, Math.min(header.recordCount, maxRecords)));
   let decoded = 0;
   let i = 0;
   const cursor: Cursor = { pos: pos + RECORDS };
@@ -134,6 +133,7 @@ export function decodeRecordBatch(buf: Uint8Array, pos = 0, window?: RecordWindo
     if (error instanceof VarintError) throw invalid(error.message);
     throw error;
   }
+  records.length = decoded; // fewer when records were stepped over
   // Only a walk to the last record can tell whether bytes follow it.
   if (i === header.recordCount && cursor.pos !== end) throw invalid(`${end - cursor.pos} bytes follow the last record of the batch`);
   return {
