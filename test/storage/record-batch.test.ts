@@ -75,14 +75,15 @@ describe('RecordBatch v2 encoding', () => {
     // Strings of any UTF-16 code units: astral characters, and surrogates without their pair.
     const text = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
     const utf8 = (s: string) => new TextEncoder().encode(s);
+    const bytes = (s: string) => Buffer.from(utf8(s)); // the decoder hands out Buffer views
     fc.assert(
       fc.property(fc.array(fc.record({ key: fc.option(text, { nil: null }), value: fc.option(text, { nil: null }), headers: fc.array(fc.record({ key: text, value: fc.option(text, { nil: null }) }), { maxLength: 3 }) }), { minLength: 1, maxLength: 8 }), (records) => {
         const batch = decodeRecordBatch(encodeRecordBatch({ records, timestamp: 1 }));
         expect(batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }))).toEqual(
           records.map((r) => ({
-            key: r.key === null ? null : utf8(r.key),
-            value: r.value === null ? null : utf8(r.value),
-            headers: r.headers.map((h) => ({ key: new TextDecoder().decode(utf8(h.key)), value: h.value === null ? null : utf8(h.value) })),
+            key: r.key === null ? null : bytes(r.key),
+            value: r.value === null ? null : bytes(r.value),
+            headers: r.headers.map((h) => ({ key: new TextDecoder().decode(utf8(h.key)), value: h.value === null ? null : bytes(h.value) })),
           })),
         );
       }),
@@ -126,6 +127,21 @@ describe('RecordBatch v2 encoding', () => {
     set.set(a);
     set.set(b, a.length);
     expect(decodeRecordBatches(set).flatMap((x) => x.records.map((r) => r.offset))).toEqual([0, 1, 2]);
+  });
+
+  it('hands out keys, values and header values as Buffer views of its input, not copies', () => {
+    const set = encodeRecordBatch({ records: [{ key: 'k', value: 'v1', headers: [{ key: 'h', value: 'x' }] }, { value: 'v2' }], timestamp: 1 });
+    const [first, second] = decodeRecordBatch(set).records;
+    for (const bytes of [first.key, first.value, first.headers[0].value, second.value]) {
+      expect(Buffer.isBuffer(bytes)).toBe(true);
+      expect(bytes!.buffer).toBe(set.buffer);
+    }
+    set[second.value!.byteOffset - set.byteOffset + 1] = 'w'.charCodeAt(0); // the '2' of 'v2', in the input
+    expect(Buffer.from(second.value!).toString()).toBe('vw'); // a view sees the change
+    // Records without headers share one empty array that nobody can add to.
+    const plain = decodeRecordBatch(encodeRecordBatch({ records: [{ value: 'a' }, { value: 'b' }] })).records;
+    expect(plain[0].headers).toEqual([]);
+    expect(Object.isFrozen(plain[0].headers)).toBe(true);
   });
 });
 
