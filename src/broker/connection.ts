@@ -10,7 +10,9 @@
 // - reading stops (socket paused) while that many are in flight, while an owner's ring is full,
 //   and while the socket's write buffer is over its high-water mark (a client that does not read
 //   its responses stops being read from);
-// - the frame reader holds at most one frame over max.frame.bytes plus one chunk.
+// - the frame reader holds at most one frame over max.frame.bytes plus one chunk;
+// - socket chunks already copied out are freed every few MiB read (socket-read-gc.ts), not when
+//   V8 gets round to them.
 // Errors: a bad frame gets an error frame (and, when the stream can no longer be trusted, the
 // connection is closed after it); a failed acks=0 produce closes the connection, as Kafka does.
 
@@ -34,6 +36,7 @@ import { toCoordinator } from './coordinator-routing.js';
 import { fetch, listOffsets, offsetForLeaderEpoch, replicaFetch } from './fetch-handlers.js';
 import { coordinatorPartition } from './groups/coordinator-partition.js';
 import { produce } from './produce-handler.js';
+import { noteSocketRead } from './socket-read-gc.js';
 import { type ConnectionContext, type RequestScope } from './request-scope.js';
 
 export type { ConnectionContext } from './request-scope.js';
@@ -65,6 +68,7 @@ export class Connection {
     };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
+      noteSocketRead(chunk.length);
       this.reader.push(chunk);
       this.pump();
     });
