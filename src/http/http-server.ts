@@ -116,13 +116,21 @@ export class HttpApi {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     let api = 'unmatched';
-    let gone = false;
-    const onGone: (() => void)[] = [];
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      gone = true;
-      for (const fn of onGone.splice(0)) fn();
-    });
+    // The client is gone once its socket closed before the answer was written. A 'close'
+    // listener is attached only for a handler that asks to be told (a long poll): per request
+    // it would cost more than routing does.
+    const gone = () => !res.writableFinished && (res.destroyed || req.socket.destroyed);
+    let onGone: (() => void)[] | null = null;
+    const onClose = (fn: () => void): void => {
+      if (gone()) return fn();
+      if (onGone === null) {
+        const waiting: (() => void)[] = (onGone = []);
+        res.once('close', () => {
+          if (!res.writableFinished) for (const run of waiting.splice(0)) run();
+        });
+      }
+      onGone.push(fn);
+    };
     let reply: Reply;
     try {
       const { route, params } = this.router.match(req.method ?? 'GET', path);
@@ -132,8 +140,8 @@ export class HttpApi {
         res,
         params,
         query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
-        closed: () => gone,
-        onClose: (fn) => (gone ? fn() : onGone.push(fn)),
+        closed: gone,
+        onClose,
       };
       reply = await route.handler(call);
     } catch (thrown) {
@@ -153,7 +161,7 @@ export class HttpApi {
       // request; one too large (or chunked, of unknown length) is not worth reading: close instead.
       if (!req.complete && !hasSmallBody(req, this.ctx.config.httpMaxBodyBytes)) res.setHeader('connection', 'close');
     }
-    if (gone || res.destroyed) {
+    if (gone() || res.destroyed) {
       this.ctx.metrics.observe(api, CLIENT_CLOSED_REQUEST, (performance.now() - started) / 1000);
       return;
     }

@@ -27,17 +27,24 @@ export interface Match {
 }
 
 export class Router {
-  private readonly routes: Compiled[];
+  /** Routes by their number of segments, in declaration order: a path is tried only against its own. */
+  private readonly bySegments = new Map<number, Compiled[]>();
 
   constructor(routes: readonly Route[]) {
-    this.routes = routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
+    for (const r of routes) {
+      const compiled = { ...r, segments: r.path.split('/').slice(1) };
+      const same = this.bySegments.get(compiled.segments.length);
+      if (same === undefined) this.bySegments.set(compiled.segments.length, [compiled]);
+      else same.push(compiled);
+    }
   }
 
   /** The route for `method` and `path` (no query string); throws NOT_FOUND or METHOD_NOT_ALLOWED. */
   match(method: string, path: string): Match {
-    const segments = path.split('/').slice(1);
+    const segments = path.split('/');
+    segments.shift(); // the empty string before the leading '/'
     const allowed: string[] = [];
-    for (const route of this.routes) {
+    for (const route of this.bySegments.get(segments.length) ?? []) {
       const params = matchSegments(route.segments, segments);
       if (params === null) continue;
       if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { route, params };
@@ -51,19 +58,23 @@ export class Router {
 }
 
 function matchSegments(pattern: string[], segments: string[]): Record<string, string> | null {
-  if (pattern.length !== segments.length) return null;
+  // Structure first: most routes fail on a fixed segment, and then nothing was allocated.
+  for (let i = 0; i < pattern.length; i++) {
+    const want = pattern[i];
+    if (want.charCodeAt(0) === OPEN_BRACE ? segments[i] === '' : want !== segments[i]) return null;
+  }
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const want = pattern[i];
-    if (want.startsWith('{')) {
-      if (segments[i] === '') return null;
-      params[want.slice(1, -1)] = decode(segments[i]);
-    } else if (want !== segments[i]) return null;
+    if (want.charCodeAt(0) === OPEN_BRACE) params[want.slice(1, -1)] = decode(segments[i]);
   }
   return params;
 }
 
+const OPEN_BRACE = 0x7b; // '{'
+
 function decode(segment: string): string {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

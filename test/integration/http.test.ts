@@ -320,6 +320,8 @@ describe('clients that go away', () => {
     socket.destroy();
     // Released long before the 60 s wait would have ended it.
     await waitFor(async () => (await metric('rill_http_long_polls_waiting')) === 0, { what: 'the abandoned long poll to be released' });
+    // Counted as the client's doing (499, nginx's "client closed request"), not as an answer.
+    await waitFor(async () => (await metric('rill_http_requests_total{api="fetch",status="499"}')) >= 1, { what: 'the abandoned poll to be counted as 499' });
     expect((await produce(topic, [{ value: 'after' }])).body.offsets).toEqual([{ partition: 0, offset: 0 }]);
   });
 
