@@ -411,6 +411,19 @@ describe('operations', () => {
     }
   });
 
+  it('keeps per-topic counts across scrapes and forgets a deleted topic', async () => {
+    const topic = await createTopic(1);
+    await produce(topic, [{ value: 'a' }, { value: 'b' }]);
+    expect(await metric(`rill_messages_in_total{topic="${topic}"}`)).toBe(2);
+    await produce(topic, [{ value: 'c' }]);
+    expect(await metric(`rill_messages_in_total{topic="${topic}"}`)).toBe(3); // a total, not the count since the last scrape
+    const before = await metric('rill_http_requests_total{api="produce",status="200"}');
+    await produce(topic, [{ value: 'd' }]);
+    expect(await metric('rill_http_requests_total{api="produce",status="200"}')).toBe(before + 1);
+    expect((await http.call('DELETE', `/v1/topics/${topic}`)).status).toBe(200);
+    expect((await http.get('/metrics')).text).not.toContain(`topic="${topic}"`);
+  });
+
   it('serves an OpenAPI 3 document describing every endpoint', async () => {
     const answer = await http.get('/v1/openapi.json');
     expect(answer.status).toBe(200);
