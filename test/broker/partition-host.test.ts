@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PartitionHost, EARLIEST, LATEST } from '../../src/broker/partition-host.js';
 import { DEFAULT_LOG_CONFIG, decodeRecordBatches, encodeRecordBatch, type LogConfig } from '../../src/storage/index.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE } from '../../src/storage/leader-epoch-checkpoint.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { batchOf } from '../helpers/records.js';
 
@@ -31,6 +33,23 @@ describe('PartitionHost', () => {
     expect(host.stats().map((s) => [s.partition, s.logEndOffset])).toEqual([[0, 20], [1, 20], [2, 20]]);
     await host.closeAll();
     expect(host.size).toBe(0);
+  });
+
+  it('records leader epoch 0 when it opens a new partition, so that no first produce waits for that fsync', async () => {
+    const { host, dir } = await hostWith(2);
+    for (let p = 0; p < 2; p++) {
+      const checkpoint = join(dir, 'orders', String(p), LEADER_EPOCH_CHECKPOINT_FILE);
+      expect(existsSync(checkpoint)).toBe(true);
+      expect(host.logOf('orders', p).epochEntries()).toEqual([{ epoch: 0, startOffset: 0 }]);
+      const before = statSync(checkpoint).mtimeMs;
+      await host.produce('orders', p, batchOf(0, 3), 1);
+      expect(statSync(checkpoint).mtimeMs).toBe(before); // not rewritten by the append
+    }
+    // Reopened with data, the epoch stays where it began.
+    await host.closeAll();
+    await host.open({ topic: 'orders', partition: 0, dir: join(dir, 'orders', '0'), config: config() });
+    expect(host.logOf('orders', 0).epochEntries()).toEqual([{ epoch: 0, startOffset: 0 }]);
+    await host.closeAll();
   });
 
   it('answers acks=0 with nothing but still reports a failed write', async () => {
