@@ -19,6 +19,7 @@ export function fetch(scope: RequestScope, request: RequestOf<typeof ApiKeys.Fet
     highWatermark: -1,
     logStartOffset: -1,
     file: null,
+    fileId: 0,
     position: 0,
     length: 0,
   });
@@ -43,7 +44,7 @@ export function fetch(scope: RequestScope, request: RequestOf<typeof ApiKeys.Fet
 /** As fetch(), with the follower's id and epochs; owners answer from replication/ (to the log end). */
 export function replicaFetch(scope: RequestScope, request: RequestOf<typeof ApiKeys.ReplicaFetch>): Promise<void> {
   const header = request.header;
-  const noData = (p: { topic: string; partition: number }, errorCode: number, message: string): FetchPartitionResult => ({ topic: p.topic, partition: p.partition, errorCode, message, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, file: null, position: 0, length: 0 });
+  const noData = (p: { topic: string; partition: number }, errorCode: number, message: string): FetchPartitionResult => ({ topic: p.topic, partition: p.partition, errorCode, message, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, file: null, fileId: 0, position: 0, length: 0 });
   return fanOut(
     scope,
     header.partitions,

@@ -27,17 +27,18 @@ export async function writeFetchResponse(
   // fetches them next time from the same offsets.
   let taken = 0;
   for (const p of request.partitions) {
-    const r = byKey.get(`${p.topic}/${p.partition}`) ?? { topic: p.topic, partition: p.partition, errorCode: Errors.UNKNOWN_SERVER_ERROR.code, highWatermark: -1, logStartOffset: -1, file: null, position: 0, length: 0 };
+    const r = byKey.get(`${p.topic}/${p.partition}`) ?? { topic: p.topic, partition: p.partition, errorCode: Errors.UNKNOWN_SERVER_ERROR.code, highWatermark: -1, logStartOffset: -1, file: null, fileId: 0, position: 0, length: 0 };
     let errorCode = r.errorCode;
     let bytes = 0;
     const fits = taken === 0 || taken + r.length <= request.maxBytes;
     if (errorCode === 0 && r.file !== null && r.length > 0 && fits && !scope.isClosed()) {
       try {
-        ranges.push(scope.ctx.mappings.acquire(r.file, r.position, r.length));
+        ranges.push(scope.ctx.mappings.acquire(r.file, r.fileId, r.position, r.length));
         bytes = r.length;
         taken += bytes;
       } catch (error) {
-        // The segment went away under us (retention): the client retries and learns the new range.
+        // The segment went away under us (retention) or was swapped (compaction): the client
+        // retries and learns the new range.
         scope.ctx.logger.debug({ err: error, file: r.file }, 'segment vanished before its fetch was sent');
         errorCode = Errors.STORAGE_ERROR.code;
       }

@@ -95,6 +95,8 @@ export interface FetchPartitionResult extends ErrorResult {
   logStartOffset: number;
   /** Where the batches are; null with length 0 when there are none. */
   file: string | null;
+  /** Inode of `file` when the owner read it (0 with no file): SegmentMappings serves only that file. */
+  fileId: number;
   position: number;
   length: number;
   /** ReplicaFetch answers: the leader's log end. */

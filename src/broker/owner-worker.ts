@@ -242,14 +242,14 @@ function readAll(meta: FetchMeta): FetchPartitionResult[] {
       const slice = host.fetch(topic, partition, offset, Math.max(1, Math.min(maxBytes, budget)));
       const length = slice.records.length;
       budget = Math.max(0, budget - length);
-      return { topic, partition, errorCode: 0, highWatermark: slice.highWatermark, logStartOffset: slice.logStartOffset, file: slice.file, position: slice.position, length };
+      return { topic, partition, errorCode: 0, highWatermark: slice.highWatermark, logStartOffset: slice.logStartOffset, file: slice.file, fileId: slice.fileId, position: slice.position, length };
     } catch (error) {
       // Out of range: say what the range is, so that the client (HTTP answers 416 with it) can
       // reset without another round trip.
       const range = error instanceof RillError && error.code === Errors.OFFSET_OUT_OF_RANGE.code ? error.details : undefined;
       const highWatermark = typeof range?.logEndOffset === 'number' ? range.logEndOffset : -1;
       const logStartOffset = typeof range?.logStartOffset === 'number' ? range.logStartOffset : -1;
-      return { topic, partition, ...errorResult(error), highWatermark, logStartOffset, file: null, position: 0, length: 0 };
+      return { topic, partition, ...errorResult(error), highWatermark, logStartOffset, file: null, fileId: 0, position: 0, length: 0 };
     }
   });
 }

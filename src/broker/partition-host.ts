@@ -48,6 +48,8 @@ export interface FetchSlice {
   records: Uint8Array;
   /** Where the bytes live, so the main thread can send them from its own mapping. */
   file: string | null;
+  /** Inode of `file`: which file `position` is in (see SegmentMappings). */
+  fileId: number;
   position: number;
   nextOffset: number;
   highWatermark: number;
@@ -221,6 +223,7 @@ export class PartitionHost {
     return {
       records: result.records,
       file: result.file,
+      fileId: result.fileId,
       position: result.position,
       nextOffset: result.nextOffset,
       highWatermark: highWatermark ?? result.logEndOffset,

@@ -24,7 +24,7 @@
 // close(): those detach the mapping, after which old views read as empty rather than fault.
 
 import { constants as nativeConstants, type FileIo } from '../native/index.js';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, fstatSync } from 'node:fs';
 
 const PAGE = 4096;
 const MADV_DONTNEED = nativeConstants.MADV_DONTNEED;
@@ -86,6 +86,8 @@ export class MappedFile {
   /** Async fdatasync calls in flight; the descriptor is closed only once they are done. */
   private syncsInFlight = 0;
   private closeWhenIdle = false;
+  /** Inode of the open file, looked up on first use (-1: not yet). */
+  private inode = -1;
   /** The whole mapping as bytes; empty when unmapped. */
   bytes: Uint8Array = new Uint8Array(0);
 
@@ -133,6 +135,15 @@ export class MappedFile {
 
   get descriptor(): number {
     return this.fd;
+  }
+
+  /**
+   * The inode of the file this is open on: which file a path named when it was opened, since the
+   * log cleaner swaps a new file in under a segment's name (readers elsewhere compare it).
+   */
+  get ino(): number {
+    if (this.inode < 0) this.inode = fstatSync(this.fd).ino;
+    return this.inode;
   }
 
   private map(): void {

@@ -156,6 +156,11 @@ export class Segment {
     return this.indexes().maxTimestamp;
   }
 
+  /** Inode of the log file this segment reads: with `paths.log`, which file its positions are in. */
+  get fileId(): number {
+    return this.logFile().ino;
+  }
+
   private logFile(): MappedFile {
     if (this.log === null) this.log = MappedFile.openReadOnly(this.settings.io, this.paths.log);
     return this.log;

@@ -36,6 +36,8 @@ export interface ReadResult {
   logEndOffset: number;
   /** Where the bytes are: the segment file and byte position (for zero-copy senders). */
   file: string | null;
+  /** The inode of that file (0 with no file): the log cleaner may swap another in under its name. */
+  fileId: number;
   position: number;
 }
 
@@ -239,10 +241,11 @@ export abstract class SegmentedLog {
         logStartOffset: start,
         logEndOffset: end,
         file: segment.paths.log,
+        fileId: segment.fileId,
         position: slice.position,
       };
     }
-    return { records: new Uint8Array(0), firstOffset: offset, nextOffset: offset, logStartOffset: start, logEndOffset: end, file: null, position: 0 };
+    return { records: new Uint8Array(0), firstOffset: offset, nextOffset: offset, logStartOffset: start, logEndOffset: end, file: null, fileId: 0, position: 0 };
   }
 
   /** The first record with a timestamp >= `timestamp` (offset and its timestamp), or null. */

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SegmentMappings } from '../../src/broker/segment-mappings.js';
 import { nativeIo, type FileIo } from '../../src/native/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = tempDirs();
+/** The inode an owner names the file by (MappedFile.ino). */
+const ino = (file: string) => statSync(file).ino;
 
 /** Counts mmap/munmap calls, to see mappings reused, replaced and released. */
 function countingIo() {
@@ -21,19 +23,27 @@ function countingIo() {
 }
 
 describe('SegmentMappings', () => {
-  it('notices a file replaced under the same name (a compacted segment swapped in) and maps the new one', () => {
+  it('serves a range from the file the owner read, across a compacted segment swapped in under the same name', () => {
     const dir = tempDir();
     const file = join(dir, 'seg.log');
     writeFileSync(file, Buffer.from('old segment bytes, before cleaning'));
+    const oldIno = ino(file);
     const mappings = new SegmentMappings();
-    const before = mappings.acquire(file, 0, 3);
+    const before = mappings.acquire(file, oldIno, 0, 3);
     expect(Buffer.from(before.bytes).toString()).toBe('old');
     writeFileSync(join(dir, 'seg.log.swap'), Buffer.from('new bytes'));
     renameSync(join(dir, 'seg.log.swap'), file);
-    const after = mappings.acquire(file, 0, 3);
+    // An owner that read the old file before the swap: still its bytes, from the descriptor held.
+    const stale = mappings.acquire(file, oldIno, 4, 7);
+    expect(Buffer.from(stale.bytes).toString()).toBe('segment');
+    stale.release();
+    // An owner that reads the new file: the new one, reopened.
+    const after = mappings.acquire(file, ino(file), 0, 3);
     expect(Buffer.from(after.bytes).toString()).toBe('new');
     // A range acquired before the swap stays readable until released.
     expect(Buffer.from(before.bytes).toString()).toBe('old');
+    // The old file is no longer held open: a range of it is refused, never served from the new one.
+    expect(() => mappings.acquire(file, oldIno, 0, 3)).toThrow(expect.objectContaining({ type: 'STORAGE_ERROR', message: expect.stringMatching(/replaced after its owner read it/) }));
     before.release();
     after.release();
     mappings.closeAll();
@@ -44,8 +54,8 @@ describe('SegmentMappings', () => {
     writeFileSync(file, Buffer.from('hello segment bytes'));
     const { io, counts } = countingIo();
     const mappings = new SegmentMappings({ io });
-    const a = mappings.acquire(file, 6, 7);
-    const b = mappings.acquire(file, 0, 5);
+    const a = mappings.acquire(file, ino(file), 6, 7);
+    const b = mappings.acquire(file, ino(file), 0, 5);
     expect(Buffer.from(a.bytes).toString()).toBe('segment');
     expect(Buffer.from(b.bytes).toString()).toBe('hello');
     expect(counts.mmap).toBe(1);
@@ -62,9 +72,9 @@ describe('SegmentMappings', () => {
     writeFileSync(file, Buffer.alloc(100, 1));
     const { io, counts } = countingIo();
     const mappings = new SegmentMappings({ io });
-    const early = mappings.acquire(file, 0, 100);
+    const early = mappings.acquire(file, ino(file), 0, 100);
     appendFileSync(file, Buffer.alloc(10_000, 2));
-    const late = mappings.acquire(file, 5000, 100);
+    const late = mappings.acquire(file, ino(file), 5000, 100);
     expect(counts.mmap).toBe(2);
     expect(late.bytes[0]).toBe(2);
     expect(early.bytes[99]).toBe(1); // still readable: the old mapping is alive while acquired
@@ -82,7 +92,7 @@ describe('SegmentMappings', () => {
     const mappings = new SegmentMappings({ io, maxFiles: 2 });
     for (const name of ['a', 'b', 'c']) {
       writeFileSync(join(dir, name), name.repeat(10));
-      mappings.acquire(join(dir, name), 0, 1).release();
+      mappings.acquire(join(dir, name), ino(join(dir, name)), 0, 1).release();
     }
     expect(mappings.openFiles).toBe(2);
     expect(counts.close).toBe(1);
@@ -93,8 +103,8 @@ describe('SegmentMappings', () => {
     const file = join(tempDir(), 'short.log');
     writeFileSync(file, 'abc');
     const mappings = new SegmentMappings();
-    expect(() => mappings.acquire(file, 0, 10)).toThrow(expect.objectContaining({ type: 'STORAGE_ERROR' }));
-    expect(() => mappings.acquire(join(tempDir(), 'missing.log'), 0, 1)).toThrow(
+    expect(() => mappings.acquire(file, ino(file), 0, 10)).toThrow(expect.objectContaining({ type: 'STORAGE_ERROR' }));
+    expect(() => mappings.acquire(join(tempDir(), 'missing.log'), 1, 0, 1)).toThrow(
       expect.objectContaining({ type: 'STORAGE_ERROR', details: { errno: 'ENOENT', syscall: 'open' } }),
     );
     mappings.closeAll();

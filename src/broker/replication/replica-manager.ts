@@ -40,6 +40,7 @@ export interface ReplicaFetchResult {
   /** The batches: a view into the segment mapping, valid until this thread yields. */
   records: Uint8Array;
   file: string | null;
+  fileId: number;
   position: number;
   length: number;
 }
@@ -210,7 +211,7 @@ export class ReplicaManager {
         const log = replica.log;
         const read = log.read(p.fetchOffset, Math.max(1, Math.min(p.maxBytes, budget)));
         budget = Math.max(0, budget - read.records.length);
-        return { topic: p.topic, partition: p.partition, errorCode: 0, highWatermark: replica.highWatermark, logStartOffset: read.logStartOffset, logEndOffset: read.logEndOffset, records: copy ? read.records.slice() : read.records, file: read.file, position: read.position, length: read.records.length };
+        return { topic: p.topic, partition: p.partition, errorCode: 0, highWatermark: replica.highWatermark, logStartOffset: read.logStartOffset, logEndOffset: read.logEndOffset, records: copy ? read.records.slice() : read.records, file: read.file, fileId: read.fileId, position: read.position, length: read.records.length };
       } catch (error) {
         const rill = error instanceof RillError ? error : new RillError(Errors.UNKNOWN_SERVER_ERROR, String((error as Error)?.message ?? error));
         if (!(error instanceof RillError)) this.logger.error({ err: error }, 'replica fetch failed');
@@ -225,6 +226,7 @@ export class ReplicaManager {
           logEndOffset: typeof range.logEndOffset === 'number' ? range.logEndOffset : -1,
           records: new Uint8Array(0),
           file: null,
+          fileId: 0,
           position: 0,
           length: 0,
         };

@@ -101,5 +101,5 @@ export class WorkerReplication {
 }
 
 function notReplicated(p: { topic: string; partition: number }): FetchPartitionResult {
-  return { topic: p.topic, partition: p.partition, errorCode: Errors.NOT_LEADER_OR_FOLLOWER.code, message: `${p.topic}-${p.partition} is not replicated on this broker`, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, file: null, position: 0, length: 0 };
+  return { topic: p.topic, partition: p.partition, errorCode: Errors.NOT_LEADER_OR_FOLLOWER.code, message: `${p.topic}-${p.partition} is not replicated on this broker`, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, file: null, fileId: 0, position: 0, length: 0 };
 }

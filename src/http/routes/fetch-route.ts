@@ -64,7 +64,7 @@ export function fetchRoute(ctx: HttpContext): Route {
     let nextOffset = offset;
     let bytes = 0;
     if (result.file !== null && result.length > 0) {
-      const range = ctx.mappings.acquire(result.file, result.position, result.length);
+      const range = ctx.mappings.acquire(result.file, result.fileId, result.position, result.length);
       try {
         const buf = range.bytes;
         for (let pos = 0; pos < buf.length && messages.length < maxMessages; ) {
