@@ -2,7 +2,7 @@
 // a process per client makes its CPU time its own (process.cpuUsage) and lets several producers
 // run in parallel as separate applications would.
 //
-//   node --import tsx bench/client-child.ts produce PORT TOPIC COUNT VALUE_BYTES [BATCH_BYTES LINGER_MS]
+//   [RILL_BENCH_CLIENT=file:///.../dist/client/index.js] node --import tsx bench/client-child.ts produce PORT TOPIC COUNT VALUE_BYTES [BATCH_BYTES LINGER_MS]
 //   node --import tsx bench/client-child.ts consume PORT TOPIC COUNT
 //
 // The child connects, prints {"ready":true}, waits for a line on stdin (the start signal, so that
@@ -11,7 +11,12 @@
 
 import { createInterface } from 'node:readline';
 import { randomFillSync } from 'node:crypto';
-import { Rill } from '../src/client/index.js';
+import type * as SourceClient from '../src/client/index.js';
+
+// The client as an application runs it: the compiled build bench/client.ts passes in
+// RILL_BENCH_CLIENT (a file URL of dist/client/index.js), else these sources under tsx (--tsx).
+const clientModule = process.env.RILL_BENCH_CLIENT ?? new URL('../src/client/index.js', import.meta.url).href;
+const { Rill } = (await import(clientModule)) as typeof SourceClient;
 
 const [role, portText, topic, countText, ...rest] = process.argv.slice(2);
 const port = Number(portText);

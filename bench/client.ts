@@ -1,8 +1,10 @@
 // Client benchmark: npm run bench:client [-- --quick] (also the second half of npm run bench).
 //
-// The Rill client (src/client) against a real broker process (`rill start` under tsx, 127.0.0.1,
-// port 0, a fresh data directory, default workers, SIGKILLed at the end). Each producer and
-// consumer is a process of its own (bench/client-child.ts), so its CPU time is its own:
+// The Rill client (src/client) against a real broker process (`rill start`, 127.0.0.1, port 0, a
+// fresh data directory, default workers, SIGKILLed at the end). Broker and client run compiled
+// (src/ built with tsc into a temporary directory, as `npm install` builds it and applications run
+// it); --tsx runs both from the TypeScript sources under tsx instead. Each producer and consumer
+// is a process of its own (bench/client-child.ts), so its CPU time is its own:
 //
 //   1. one producer process sends 1,000,000 messages of 100 bytes (distinct random values) to a
 //      topic of 8 partitions, acks=1, default batching (batchBytes 16 KiB, lingerMs 5), keyless
@@ -21,12 +23,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rill } from '../src/client/index.js';
-import { MB, fmtInt, machineInfo, median, parseOptions, passMiss, printTable, progress, writeJson } from './bench-util.js';
-import { killBroker, startBroker, type BrokerProcess } from './broker-process.js';
+import { MB, fmtInt, machineInfo, median, parseOptions, passMiss, printTable, progress, removeDir, writeJson } from './bench-util.js';
+import { buildCompiled, killBroker, startBroker, type BrokerProcess } from './broker-process.js';
 
-const { quick } = parseOptions();
+const argv = process.argv.slice(2);
+const COMPILED = !argv.includes('--tsx');
+const { quick } = parseOptions(argv.filter((a) => a !== '--tsx'));
+/** The build broker and clients run (null with --tsx). */
+let compiled: { cli: string; dir: string } | null = null;
 const MESSAGES = quick ? 200_000 : 1_000_000;
 const ROUNDS = quick ? 1 : 3;
 const VALUE_BYTES = 100;
@@ -55,7 +61,8 @@ interface Child {
 
 /** Starts a client child; it connects and says it is ready, then waits for start(). */
 function launchChild(args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', childScript, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = compiled === null ? process.env : { ...process.env, RILL_BENCH_CLIENT: pathToFileURL(join(compiled.dir, 'dist', 'client', 'index.js')).href };
+  const child = spawn(process.execPath, ['--import', 'tsx', childScript, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const lines = createInterface({ input: child.stdout! });
@@ -94,7 +101,7 @@ async function runTogether(children: Child[]): Promise<{ results: ChildResult[];
 }
 
 async function brokerWithTopic(): Promise<BrokerProcess> {
-  const broker = await startBroker();
+  const broker = await startBroker({ compiledCli: compiled?.cli });
   const rill = new Rill({ brokers: [`127.0.0.1:${broker.port}`] });
   const admin = rill.admin();
   await admin.connect();
@@ -144,7 +151,15 @@ const cpuPerMillion = (cpuMs: number, messages: number): number => (cpuMs / 1000
 async function main(): Promise<void> {
   const machine = machineInfo();
   const rounds: Round[] = [];
-  for (let n = 1; n <= ROUNDS; n++) rounds.push(await round(n));
+  if (COMPILED) {
+    progress('compiling src/ into a temporary directory');
+    compiled = buildCompiled();
+  }
+  try {
+    for (let n = 1; n <= ROUNDS; n++) rounds.push(await round(n));
+  } finally {
+    if (compiled !== null) removeDir(compiled.dir);
+  }
   const produceRate = median(rounds.map((r) => rate(r.produce.messages, r.produce.wallMs)));
   const consumeRate = median(rounds.map((r) => rate(r.consume.messages, r.consume.wallMs)));
   const parallelRate = median(rounds.map((r) => rate(r.parallel.messages, r.parallel.wallMs)));
@@ -152,7 +167,7 @@ async function main(): Promise<void> {
   const consumeCpu = median(rounds.map((r) => cpuPerMillion(r.consume.cpuMs, r.consume.messages)));
   const parallelCpu = median(rounds.map((r) => cpuPerMillion(r.parallel.cpuMs, r.parallel.messages)));
   const mb = (messagesPerSecond: number) => `${((messagesPerSecond * VALUE_BYTES) / MB).toFixed(1)} MB/s of values`;
-  printTable(`Rill client (${ROUNDS === 1 ? '1 round' : `median of ${ROUNDS} rounds`}, ${fmtInt(MESSAGES)} messages of ${VALUE_BYTES} B, topic of ${PARTITIONS} partitions, ${machine.cores} cores shared by client and broker)`, [
+  printTable(`Rill client (${ROUNDS === 1 ? '1 round' : `median of ${ROUNDS} rounds`}, ${fmtInt(MESSAGES)} messages of ${VALUE_BYTES} B, topic of ${PARTITIONS} partitions, ${machine.cores} cores shared by client and broker, ${COMPILED ? 'compiled' : 'sources under tsx'})`, [
     { name: '1 producer process, acks=1', result: `${fmtInt(produceRate)} msgs/s`, target: `>= ${fmtInt(TARGET_PRODUCE)} ${passMiss(produceRate >= TARGET_PRODUCE)}`, detail: mb(produceRate) },
     { name: `${PARALLEL_PRODUCERS} producer processes at once`, result: `${fmtInt(parallelRate)} msgs/s`, detail: `aggregate; ${mb(parallelRate)}` },
     { name: '1 consumer process, catch-up', result: `${fmtInt(consumeRate)} msgs/s`, target: `>= ${fmtInt(TARGET_CONSUME)} ${passMiss(consumeRate >= TARGET_CONSUME)}`, detail: 'every message decoded, value touched' },
@@ -161,6 +176,7 @@ async function main(): Promise<void> {
   ]);
   writeJson(join(benchDir, 'results', 'client.json'), {
     machine,
+    compiled: COMPILED,
     messages: MESSAGES,
     valueBytes: VALUE_BYTES,
     partitions: PARTITIONS,
