@@ -73,8 +73,14 @@ export interface ProducerConfig {
   acks?: 0 | 1 | -1;
   /** How long a batch waits for more messages before it is sent. Default 5 ms. */
   lingerMs?: number;
-  /** Batch size in bytes (a record larger than this gets a batch of its own). Default 16,384. */
+  /**
+   * Batch size in bytes (a record larger than this gets a batch of its own). Default 16,384. A
+   * partition's batches start at this size and double, up to maxBatchBytes, while they fill up
+   * before lingerMs ends; one that lingers out unfilled brings the partition back to batchBytes.
+   */
   batchBytes?: number;
+  /** The most a busy partition's batches grow to (>= batchBytes). Default 262,144; batchBytes turns growth off. */
+  maxBatchBytes?: number;
   /** Memory for batches not yet acknowledged. Default 32 MiB. */
   bufferMemory?: number;
   /** How long send() waits for buffer memory before it rejects. Default 60,000 ms. */
@@ -92,6 +98,9 @@ export interface ProducerDefaults {
   requestTimeoutMs: number;
   logger: ClientLogger;
 }
+
+/** Default maxBatchBytes: four doublings from 16 KiB, ~2,000 records of 100 bytes per request. */
+const DEFAULT_MAX_BATCH_BYTES = 256 * 1024;
 
 const enum Appended {
   Yes,
@@ -147,6 +156,7 @@ export class Producer {
     const lingerMs = config.lingerMs ?? 5;
     const batchBytes = config.batchBytes ?? 16_384;
     const bufferMemory = config.bufferMemory ?? 32 * 1024 * 1024;
+    const maxBatchBytes = config.maxBatchBytes ?? Math.max(batchBytes, Math.min(DEFAULT_MAX_BATCH_BYTES, bufferMemory));
     this.maxBlockMs = config.maxBlockMs ?? 60_000;
     const requestTimeoutMs = config.requestTimeoutMs ?? defaults.requestTimeoutMs;
     let maxInFlight = config.maxInFlightRequests ?? 5;
@@ -154,6 +164,8 @@ export class Producer {
     invalidUnless(!(this.idempotent && this.acks === 0), 'an idempotent producer needs acks 1: it must hear which batches were written');
     invalidUnless(Number.isFinite(lingerMs) && lingerMs >= 0, `lingerMs must be >= 0, got ${lingerMs}`);
     invalidUnless(Number.isSafeInteger(batchBytes) && batchBytes >= BATCH_OVERHEAD + 8, `batchBytes must be an integer >= ${BATCH_OVERHEAD + 8}, got ${batchBytes}`);
+    invalidUnless(Number.isSafeInteger(maxBatchBytes) && maxBatchBytes >= batchBytes, `maxBatchBytes must be an integer >= batchBytes (${batchBytes}), got ${maxBatchBytes}`);
+    invalidUnless(maxBatchBytes <= bufferMemory, `maxBatchBytes (${maxBatchBytes}) must not exceed bufferMemory (${bufferMemory})`);
     invalidUnless(Number.isFinite(this.maxBlockMs) && this.maxBlockMs >= 0, `maxBlockMs must be >= 0, got ${this.maxBlockMs}`);
     invalidUnless(Number.isSafeInteger(maxInFlight) && maxInFlight >= 1, `maxInFlightRequests must be an integer >= 1, got ${maxInFlight}`);
     if (this.idempotent) maxInFlight = Math.min(maxInFlight, MAX_IN_FLIGHT_IDEMPOTENT);
@@ -161,7 +173,7 @@ export class Producer {
     this.retry = new RetryPolicy({ ...defaults.retry, ...config.retry });
     this.pool = new BufferPool(bufferMemory, batchBytes);
     let sender: Sender | undefined;
-    this.accumulator = new RecordAccumulator({ batchBytes, lingerMs, pool: this.pool, wake: () => sender!.wake() });
+    this.accumulator = new RecordAccumulator({ batchBytes, maxBatchBytes, lingerMs, pool: this.pool, wake: () => sender!.wake() });
     this.sender = sender = new Sender({
       cluster,
       accumulator: this.accumulator,
@@ -327,7 +339,7 @@ export class Producer {
 
     // A message no Produce frame can carry fails alone, before it touches (and closes) an open batch.
     // The exact size is worked out only for messages near the limit.
-    const limit = this.maxBatchBytes(topic);
+    const limit = this.batchLimit(topic);
     const payloadBytes = Math.max(0, keyLength) + Math.max(0, valueLength) + headerBytes;
     const firstRecordBytes = payloadBytes + MAX_RECORD_FRAMING_BYTES + BATCH_OVERHEAD < limit ? 0 : BATCH_OVERHEAD + recordSize(0, 0, keyLength, valueLength, headerBytes);
     if (firstRecordBytes > limit) {
@@ -357,7 +369,7 @@ export class Producer {
   }
 
   /** The largest batch whose Produce frame fits the brokers' max.frame.bytes. */
-  private maxBatchBytes(topic: string): number {
+  private batchLimit(topic: string): number {
     const frame = this.cluster.isConnected ? this.cluster.brokerMaxFrameBytes() : DEFAULT_MAX_FRAME_BYTES;
     return frame - PRODUCE_FRAME_OVERHEAD - topic.length;
   }

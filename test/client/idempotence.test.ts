@@ -174,7 +174,7 @@ const BATCH_BYTES = 1024;
 
 function newProducer(config: ProducerConfig = {}, topics: Record<string, number> = { t: 1 }): Open & { producer: Producer } {
   const { cluster, connection } = fakeCluster({ topics });
-  const producer = new Producer(cluster, { idempotent: true, batchBytes: BATCH_BYTES, lingerMs: 0, ...config }, { retry: RETRY, requestTimeoutMs: 30_000, logger: silentLogger });
+  const producer = new Producer(cluster, { idempotent: true, batchBytes: BATCH_BYTES, maxBatchBytes: BATCH_BYTES, lingerMs: 0, ...config }, { retry: RETRY, requestTimeoutMs: 30_000, logger: silentLogger });
   const entry = { producer, connection };
   open.push(entry);
   return entry;

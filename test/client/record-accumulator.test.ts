@@ -24,9 +24,11 @@ afterEach(async () => {
   }
 });
 
+/** A producer on a fake cluster; batches keep batchBytes unless the test sets maxBatchBytes. */
 async function producerWith(config: ProducerConfig, topics: Record<string, number> = { t: 1 }): Promise<{ producer: Producer; connection: FakeConnection }> {
   const { cluster, connection } = fakeCluster({ topics });
-  const producer = new Producer(cluster, config, { retry: { retries: 3, initialRetryTimeMs: 1, maxRetryTimeMs: 5 }, requestTimeoutMs: 30_000, logger: silentLogger });
+  const fixed = config.batchBytes !== undefined && config.maxBatchBytes === undefined ? { maxBatchBytes: config.batchBytes } : {};
+  const producer = new Producer(cluster, { ...fixed, ...config }, { retry: { retries: 3, initialRetryTimeMs: 1, maxRetryTimeMs: 5 }, requestTimeoutMs: 30_000, logger: silentLogger });
   await producer.connect();
   producers.push({ producer, connection });
   return { producer, connection };
@@ -101,6 +103,52 @@ describe('batching', () => {
       expect(connection.pending().length).toBeLessThanOrEqual(2);
     }
     await sent;
+  });
+});
+
+describe('batch growth (batchBytes to maxBatchBytes)', () => {
+  it('doubles the room of a partition whose batches fill up, up to maxBatchBytes, and goes back after a batch lingers out', async () => {
+    const { producer, connection } = await producerWith({ batchBytes: 1024, maxBatchBytes: 4096, lingerMs: 40 });
+    const total = perBatch(1024) + perBatch(2048) + 3 * perBatch(4096);
+    const sent = producer.send({ topic: 't', messages: messages(total, { partition: 0 }) });
+    await waitFor(() => connection.produced.length === 5, { what: 'five full batches' });
+    // A batch's bytes never pass its room; each full one gives the next twice the room.
+    expect(connection.produced.map((p) => p.batch.recordCount)).toEqual([perBatch(1024), perBatch(2048), perBatch(4096), perBatch(4096), perBatch(4096)]);
+    const rooms = [1024, 2048, 4096, 4096, 4096];
+    connection.produced.forEach((p, i) => expect(p.batch.batchLength + 12).toBeLessThanOrEqual(rooms[i]));
+    answerAll(connection);
+    await sent;
+    // A partial batch lingers out: the partition is quiet, its next batches are batchBytes again.
+    const quiet = producer.send({ topic: 't', messages: messages(3, { partition: 0 }) });
+    await waitFor(() => connection.produced.length === 6, { what: 'the lingered batch' });
+    expect(connection.produced[5].batch.recordCount).toBe(3);
+    const next = new Map([['t/0', total]]);
+    answerAll(connection, next);
+    await quiet;
+    const again = producer.send({ topic: 't', messages: messages(perBatch(1024) + 1, { partition: 0 }) });
+    await waitFor(() => connection.produced.length === 7, { what: 'a full batch of the usual size' });
+    expect(connection.produced[6].batch.recordCount).toBe(perBatch(1024));
+    await waitFor(() => connection.produced.length === 8, { what: 'the last record, lingered' });
+    answerAll(connection, next);
+    await again;
+  });
+
+  it('opens a batch of the usual size when bufferMemory has no room for a grown one', async () => {
+    const { producer, connection } = await producerWith({ batchBytes: 1024, maxBatchBytes: 4096, bufferMemory: 4096, lingerMs: 60_000 });
+    // Two full batches: 1024 then 2048 bytes of room, 3072 of the 4096 in use; the third would want 4096.
+    const sent = producer.send({ topic: 't', messages: messages(perBatch(1024) + perBatch(2048) + perBatch(1024), { partition: 0 }) });
+    await waitFor(() => connection.produced.length === 2, { what: 'two full batches' });
+    const flushed = producer.flush();
+    await waitFor(() => connection.produced.length === 3, { what: 'the third batch, on flush' });
+    expect(connection.produced[2].batch.recordCount).toBe(perBatch(1024)); // it fit a 1024-byte batch: nothing waited
+    answerAll(connection);
+    await flushed;
+    await sent;
+  });
+
+  it('refuses maxBatchBytes below batchBytes or above bufferMemory', async () => {
+    await expect(producerWith({ batchBytes: 4096, maxBatchBytes: 1024 })).rejects.toThrow(/maxBatchBytes must be an integer >= batchBytes \(4096\), got 1024/);
+    await expect(producerWith({ batchBytes: 1024, maxBatchBytes: 8192, bufferMemory: 4096 })).rejects.toThrow(/maxBatchBytes \(8192\) must not exceed bufferMemory \(4096\)/);
   });
 });
 
