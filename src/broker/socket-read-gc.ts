@@ -12,7 +12,8 @@
 // 146-161 MiB before, 135-141 MiB after, throughput unchanged.
 //
 // V8 offers gc() only to code started with --expose-gc; the flag is set at run time and gc is
-// taken from a fresh context (as Jest's leak detector does), so the global scope gets no `gc`.
+// taken from a fresh context (as Jest's leak detector does) and the flag is cleared again, so no
+// global scope, this one or a later worker's, gets a `gc`.
 // Where that fails nothing is forced and V8 collects as it would anyway.
 
 import { setFlagsFromString } from 'node:v8';
@@ -29,8 +30,13 @@ let readSinceGc = 0;
 function lookUpGc(): MinorGc | null {
   try {
     setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('typeof gc === "function" ? gc : null');
-    return typeof gc === 'function' ? (gc as MinorGc) : null;
+    try {
+      const gc: unknown = runInNewContext('typeof gc === "function" ? gc : null');
+      return typeof gc === 'function' ? (gc as MinorGc) : null;
+    } finally {
+      // Contexts made later (a replacement worker's, say) get no global gc.
+      setFlagsFromString('--no-expose-gc');
+    }
   } catch {
     return null;
   }

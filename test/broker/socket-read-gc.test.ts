@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runInNewContext } from 'node:vm';
 import { READ_BYTES_PER_GC, noteSocketRead } from '../../src/broker/socket-read-gc.js';
 
 const CHUNK = 64 * 1024; // what Node reads a busy socket into
@@ -25,5 +26,11 @@ describe('socket read GC', () => {
     const counted = readChunks(total, noteSocketRead);
     expect(alone).toBeGreaterThan(3 * READ_BYTES_PER_GC);
     expect(counted).toBeLessThanOrEqual(2 * READ_BYTES_PER_GC);
+  });
+
+  it('leaves no global gc behind, here or in contexts made later', () => {
+    for (let i = 0; i < 2; i++) noteSocketRead(READ_BYTES_PER_GC); // looks gc up, and uses it
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+    expect(runInNewContext('typeof gc')).toBe('undefined');
   });
 });
