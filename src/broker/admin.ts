@@ -141,10 +141,12 @@ export class Admin {
       topics: names.map((name) => {
         const topic = registry.get(name);
         if (topic === undefined) return { name, errorCode: Errors.UNKNOWN_TOPIC_OR_PARTITION.code, internal: isInternalTopicName(name), partitions: [] };
+        const log = registry.logConfig(topic);
         return {
           name,
           errorCode: 0,
           internal: isInternalTopicName(name),
+          maxBatchBytes: Math.min(log.maxMessageBytes, log.segmentBytes),
           partitions: Array.from({ length: topic.partitions }, (_, partition) => ({
             partition,
             errorCode: 0,

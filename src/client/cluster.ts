@@ -45,6 +45,8 @@ export interface TopicInfo {
   /** NONE, or e.g. UNKNOWN_TOPIC_OR_PARTITION. */
   readonly errorCode: number;
   readonly internal: boolean;
+  /** The largest record set its brokers take in a Produce (Metadata's maxBatchBytes), if they say. */
+  readonly maxBatchBytes?: number;
   /** Indexed by partition number. */
   readonly partitions: readonly PartitionInfo[];
 }
@@ -247,7 +249,7 @@ export class Cluster {
     for (const t of metadata.topics) {
       const partitions: PartitionInfo[] = [];
       for (const p of t.partitions) partitions[p.partition] = { partition: p.partition, leader: p.errorCode === 0 ? p.leader : -1, errorCode: p.errorCode };
-      this.topics.set(t.name, { name: t.name, errorCode: t.errorCode, internal: t.internal, partitions });
+      this.topics.set(t.name, { name: t.name, errorCode: t.errorCode, internal: t.internal, ...(t.maxBatchBytes === undefined ? {} : { maxBatchBytes: t.maxBatchBytes }), partitions });
     }
     // Connections to brokers that left the cluster are of no use any more.
     for (const [nodeId, connection] of this.connections) {

@@ -363,7 +363,10 @@ export class Producer {
       if (accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes)) return Appended.Yes;
     }
     const firstBytes = firstRecordBytes > 0 ? firstRecordBytes : BATCH_OVERHEAD + recordSize(0, 0, keyLength, valueLength, headerBytes);
-    if (!accumulator.openBatch(queue, acks, firstBytes, limit)) return Appended.Blocked;
+    // Batches grow within what the topic's brokers accept (Metadata's maxBatchBytes); a broker
+    // that does not say gets batches of batchBytes, as before batches grew.
+    const room = Math.min(limit, info.maxBatchBytes ?? this.accumulator.batchBytes);
+    if (!accumulator.openBatch(queue, acks, firstBytes, room)) return Appended.Blocked;
     accumulator.tryAppend(queue, acks, result, timestamp, key, keyLength, value, valueLength, headers, headerBytes);
     return Appended.Yes;
   }

@@ -17,7 +17,8 @@
 // is paid per batch: a producer flooding a partition in 16 KiB batches sent ~7,700 requests per
 // million 100-byte messages and spent most of its time waiting on them. A batch that fills up
 // before its linger ends means the partition has more to send: its next batch gets twice the
-// room, up to maxBatchBytes. A batch that lingers out unfilled resets the partition to
+// room, up to maxBatchBytes and never past what the topic's brokers accept (the producer passes
+// that as openBatch's limit). A batch that lingers out unfilled resets the partition to
 // batchBytes, so a quiet partition holds no more memory than before, and bufferMemory bounds
 // them all as it did.
 

@@ -3,7 +3,7 @@
 // UNKNOWN_TOPIC_OR_PARTITION.
 
 import { errorCode, nodeId, partition, topic, topicInResponse } from './fields.js';
-import { array, boolean, integer, nonNegativeInt32, optional, string, struct, unique, type Field } from './schema.js';
+import { array, boolean, integer, nonNegativeInt32, optional, positiveInt32, string, struct, unique, type Field } from './schema.js';
 
 export interface MetadataRequest {
   /** Topics to describe; absent (or nil) means every topic. An empty list asks for brokers only. */
@@ -34,6 +34,12 @@ export interface TopicMetadata {
   errorCode: number;
   /** True for "__" topics. */
   internal: boolean;
+  /**
+   * The largest record set a Produce to this topic is accepted with: the lesser of its
+   * max.message.bytes and segment.bytes. Producers size their batches within it. Absent when the
+   * broker does not say (then only max.frame.bytes bounds a batch).
+   */
+  maxBatchBytes?: number;
   partitions: PartitionMetadata[];
 }
 
@@ -65,6 +71,7 @@ export const metadataResponse: Field<MetadataResponse> = struct<MetadataResponse
       name: topicInResponse,
       errorCode,
       internal: boolean,
+      maxBatchBytes: optional(positiveInt32),
       partitions: array(
         struct<PartitionMetadata>({
           partition,

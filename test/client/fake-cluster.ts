@@ -73,6 +73,8 @@ export class FakeConnection {
 }
 
 export interface FakeClusterOptions {
+  /** Metadata's maxBatchBytes for every topic (absent: the broker does not say, batches keep batchBytes). */
+  maxBatchBytes?: number;
   topics?: Record<string, number>;
   retry?: ConstructorParameters<typeof RetryPolicy>[0];
 }
@@ -82,7 +84,7 @@ export function fakeCluster(options: FakeClusterOptions = {}): { cluster: Cluste
   const connection = new FakeConnection();
   const topics = new Map<string, TopicInfo>();
   for (const [name, count] of Object.entries(options.topics ?? { t: 1 })) {
-    topics.set(name, { name, errorCode: 0, internal: false, partitions: Array.from({ length: count }, (_, partition) => ({ partition, leader: 1, errorCode: 0 })) });
+    topics.set(name, { name, errorCode: 0, internal: false, ...(options.maxBatchBytes === undefined ? {} : { maxBatchBytes: options.maxBatchBytes }), partitions: Array.from({ length: count }, (_, partition) => ({ partition, leader: 1, errorCode: 0 })) });
   }
   const retry = new RetryPolicy({ retries: 3, initialRetryTimeMs: 1, maxRetryTimeMs: 5, ...options.retry });
   const cluster = {

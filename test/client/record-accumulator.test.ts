@@ -25,8 +25,8 @@ afterEach(async () => {
 });
 
 /** A producer on a fake cluster; batches keep batchBytes unless the test sets maxBatchBytes. */
-async function producerWith(config: ProducerConfig, topics: Record<string, number> = { t: 1 }): Promise<{ producer: Producer; connection: FakeConnection }> {
-  const { cluster, connection } = fakeCluster({ topics });
+async function producerWith(config: ProducerConfig, topics: Record<string, number> = { t: 1 }, topicMaxBatchBytes?: number): Promise<{ producer: Producer; connection: FakeConnection }> {
+  const { cluster, connection } = fakeCluster({ topics, maxBatchBytes: topicMaxBatchBytes });
   const fixed = config.batchBytes !== undefined && config.maxBatchBytes === undefined ? { maxBatchBytes: config.batchBytes } : {};
   const producer = new Producer(cluster, { ...fixed, ...config }, { retry: { retries: 3, initialRetryTimeMs: 1, maxRetryTimeMs: 5 }, requestTimeoutMs: 30_000, logger: silentLogger });
   await producer.connect();
@@ -108,7 +108,7 @@ describe('batching', () => {
 
 describe('batch growth (batchBytes to maxBatchBytes)', () => {
   it('doubles the room of a partition whose batches fill up, up to maxBatchBytes, and goes back after a batch lingers out', async () => {
-    const { producer, connection } = await producerWith({ batchBytes: 1024, maxBatchBytes: 4096, lingerMs: 40 });
+    const { producer, connection } = await producerWith({ batchBytes: 1024, maxBatchBytes: 4096, lingerMs: 40 }, { t: 1 }, 1 << 20);
     const total = perBatch(1024) + perBatch(2048) + 3 * perBatch(4096);
     const sent = producer.send({ topic: 't', messages: messages(total, { partition: 0 }) });
     await waitFor(() => connection.produced.length === 5, { what: 'five full batches' });
@@ -134,7 +134,7 @@ describe('batch growth (batchBytes to maxBatchBytes)', () => {
   });
 
   it('opens a batch of the usual size when bufferMemory has no room for a grown one', async () => {
-    const { producer, connection } = await producerWith({ batchBytes: 1024, maxBatchBytes: 4096, bufferMemory: 4096, lingerMs: 60_000 });
+    const { producer, connection } = await producerWith({ batchBytes: 1024, maxBatchBytes: 4096, bufferMemory: 4096, lingerMs: 60_000 }, { t: 1 }, 1 << 20);
     // Two full batches: 1024 then 2048 bytes of room, 3072 of the 4096 in use; the third would want 4096.
     const sent = producer.send({ topic: 't', messages: messages(perBatch(1024) + perBatch(2048) + perBatch(1024), { partition: 0 }) });
     await waitFor(() => connection.produced.length === 2, { what: 'two full batches' });
@@ -144,6 +144,28 @@ describe('batch growth (batchBytes to maxBatchBytes)', () => {
     answerAll(connection);
     await flushed;
     await sent;
+  });
+
+  it('grows no batch past what the brokers take for the topic, and none at all when they do not say', async () => {
+    const capped = await producerWith({ batchBytes: 1024, maxBatchBytes: 8192, lingerMs: 60_000 }, { t: 1 }, 2048);
+    // One record more than four batches hold, so that the fourth is closed by it.
+    const a = capped.producer.send({ topic: 't', messages: messages(perBatch(1024) + 3 * perBatch(2048) + 1, { partition: 0 }) });
+    await waitFor(() => capped.connection.produced.length === 4, { what: 'four full batches' });
+    expect(capped.connection.produced.map((p) => p.batch.recordCount)).toEqual([perBatch(1024), perBatch(2048), perBatch(2048), perBatch(2048)]);
+    const flushedA = capped.producer.flush();
+    await waitFor(() => capped.connection.produced.length === 5, { what: 'the last record, on flush' });
+    answerAll(capped.connection);
+    await flushedA;
+    await a;
+    const silent = await producerWith({ batchBytes: 1024, maxBatchBytes: 8192, lingerMs: 60_000 });
+    const b = silent.producer.send({ topic: 't', messages: messages(3 * perBatch(1024) + 1, { partition: 0 }) });
+    await waitFor(() => silent.connection.produced.length === 3, { what: 'three full batches' });
+    expect(silent.connection.produced.map((p) => p.batch.recordCount)).toEqual([perBatch(1024), perBatch(1024), perBatch(1024)]);
+    const flushedB = silent.producer.flush();
+    await waitFor(() => silent.connection.produced.length === 4, { what: 'the last record, on flush' });
+    answerAll(silent.connection);
+    await flushedB;
+    await b;
   });
 
   it('refuses maxBatchBytes below batchBytes or above bufferMemory', async () => {
