@@ -6,7 +6,9 @@
 // its memory to come back), and the free list spares the allocator and the garbage collector a
 // fresh 16 KiB buffer per batch. A buffer comes back only when its batch has settled: the socket is
 // done with it by then (an acks=1 answer comes after the bytes were sent; acks=0 batches settle in
-// the write callback).
+// the write callback). Buffers of other sizes (a busy partition's grown batches, see
+// record-accumulator.ts) count against the same bound but are not kept: few are in use at once,
+// and each carries up to 16 times the records of a usual one.
 
 import { Errors, RillError } from '../errors.js';
 
