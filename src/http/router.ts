@@ -18,7 +18,10 @@ export interface Route {
 }
 
 interface Compiled extends Route {
-  segments: string[];
+  /** Per segment: the literal it must equal, or null for a `{name}` capture. */
+  literals: (string | null)[];
+  /** The capture names, in segment order. */
+  names: string[];
 }
 
 export interface Match {
@@ -32,9 +35,12 @@ export class Router {
 
   constructor(routes: readonly Route[]) {
     for (const r of routes) {
-      const compiled = { ...r, segments: r.path.split('/').slice(1) };
-      const same = this.bySegments.get(compiled.segments.length);
-      if (same === undefined) this.bySegments.set(compiled.segments.length, [compiled]);
+      const segments = r.path.split('/').slice(1);
+      const literals = segments.map((segment) => (segment.startsWith('{') ? null : segment));
+      const names = segments.filter((segment) => segment.startsWith('{')).map((segment) => segment.slice(1, -1));
+      const compiled: Compiled = { ...r, literals, names };
+      const same = this.bySegments.get(segments.length);
+      if (same === undefined) this.bySegments.set(segments.length, [compiled]);
       else same.push(compiled);
     }
   }
@@ -43,35 +49,39 @@ export class Router {
   match(method: string, path: string): Match {
     const segments = path.split('/');
     segments.shift(); // the empty string before the leading '/'
-    const allowed: string[] = [];
-    for (const route of this.bySegments.get(segments.length) ?? []) {
-      const params = matchSegments(route.segments, segments);
-      if (params === null) continue;
-      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { route, params };
-      allowed.push(route.method);
+    let allowed: string[] | null = null;
+    for (const route of this.bySegments.get(segments.length) ?? NO_ROUTES) {
+      if (!fits(route.literals, segments)) continue;
+      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { route, params: captures(route, segments) };
+      (allowed ??= []).push(route.method);
     }
-    if (allowed.length > 0) {
+    if (allowed !== null) {
       throw new RillError(Errors.METHOD_NOT_ALLOWED, `${method} is not supported on ${path}; use ${allowed.join(', ')}`, { allow: allowed.join(', ') });
     }
     throw new RillError(Errors.NOT_FOUND, `no endpoint ${path}; see GET /v1/openapi.json`, { path });
   }
 }
 
-function matchSegments(pattern: string[], segments: string[]): Record<string, string> | null {
-  // Structure first: most routes fail on a fixed segment, and then nothing was allocated.
-  for (let i = 0; i < pattern.length; i++) {
-    const want = pattern[i];
-    if (want.charCodeAt(0) === OPEN_BRACE ? segments[i] === '' : want !== segments[i]) return null;
+const NO_ROUTES: Compiled[] = [];
+
+/** Whether the segments fit the route's literals (a capture takes any segment but an empty one). */
+function fits(literals: (string | null)[], segments: string[]): boolean {
+  for (let i = 0; i < literals.length; i++) {
+    const literal = literals[i];
+    if (literal === null ? segments[i] === '' : literal !== segments[i]) return false;
   }
+  return true;
+}
+
+/** The route's captures, URL-decoded (only for the route that matched: most fail on a literal). */
+function captures(route: Compiled, segments: string[]): Record<string, string> {
   const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const want = pattern[i];
-    if (want.charCodeAt(0) === OPEN_BRACE) params[want.slice(1, -1)] = decode(segments[i]);
+  let n = 0;
+  for (let i = 0; i < route.literals.length; i++) {
+    if (route.literals[i] === null) params[route.names[n++]] = decode(segments[i]);
   }
   return params;
 }
-
-const OPEN_BRACE = 0x7b; // '{'
 
 function decode(segment: string): string {
   if (!segment.includes('%')) return segment;
