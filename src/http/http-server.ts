@@ -19,6 +19,7 @@ import { Errors } from '../errors.js';
 import { type HttpCall, type Reply } from './http-call.js';
 import { type HttpContext } from './http-context.js';
 import { asRillError } from './http-errors.js';
+import { requestHeader } from './request-body.js';
 import { Router } from './router.js';
 import { ClientMemberSession } from './groups/client-member-session.js';
 import { LoopbackMemberClient } from './groups/member-client.js';
@@ -189,7 +190,7 @@ export class HttpApi {
 
 /** No body, or a declared one within the bound: cheap to discard. */
 function hasSmallBody(req: IncomingMessage, limit: number): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return false;
-  const length = Number(req.headers['content-length'] ?? 0);
+  if (requestHeader(req, 'transfer-encoding') !== undefined) return false;
+  const length = Number(requestHeader(req, 'content-length') ?? 0);
   return Number.isFinite(length) && length <= limit;
 }

@@ -4,10 +4,10 @@
 // messages and bytes in and out per topic. The counts are plain numbers here, handed to
 // prom-client's counters when scraped (collect()): a prom-client inc() validates and hashes its
 // labels on every call, even through a labels() child, which was ~2% of a single-message
-// produce's main-thread time for the three counters it touches. Read when scraped: ring occupancy and backpressure per
-// worker (from the main thread's ends of the rings, no cross-thread call), and what only the owners
-// know (open partitions, segments, log bytes, fdatasync count and time) from one `stats` control
-// task per worker per scrape, never per request. Process RSS, CPU, heap and event-loop lag come
+// produce's main-thread time for the three counters it touches. Read when scraped: ring occupancy
+// and backpressure per worker (from the main thread's ends of the rings, no cross-thread call),
+// and what only the owners know (open partitions, segments, log bytes, fdatasync count and time)
+// from one `stats` control task per worker per scrape, never per request. Process RSS, CPU, heap and event-loop lag come
 // from prom-client's default collectors.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';

@@ -1,7 +1,7 @@
 // Decodes record batches (RecordBatch v2, see batch-layout.ts). Any thread.
 // Keys, values and header values are Buffer views into the input (no copy): copy them to keep them
 // beyond the life of the buffer, in particular of a mapped segment. Records without headers share
-// one frozen empty array: per record that is one object and one view fewer to allocate.
+// one frozen empty array: one allocation fewer per record.
 
 import {
   ATTRIBUTES,
