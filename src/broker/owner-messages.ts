@@ -5,7 +5,8 @@
 //        0    4 requestId    chosen by the main thread; the owner echoes it
 //        4    1 kind         Produce, Fetch, ListOffsets, EndWait or Group (see OwnerKind)
 //        5    4 metaLength
-//        9    …  meta        msgpack: the kind's request or result fields (below)
+//        9    …  meta        the kind's request or result fields (below): a fixed binary layout
+//                            for Produce, Fetch and EndWait (owner-meta-codec.ts), else msgpack
 //        …    …  body        Produce requests only: the record set, as the client sent it
 //
 // Written with tryWriteParts([prefix + meta, body]), so a produce's records are copied once: from
@@ -14,6 +15,19 @@
 
 import { Packr } from 'msgpackr';
 import { readUint32, writeInt32 } from '../storage/bytes.js';
+import {
+  MetaWriter,
+  readEndWait,
+  readFetchMeta,
+  readFetchResult,
+  readProduceMeta,
+  readProduceResult,
+  writeEndWait,
+  writeFetchMeta,
+  writeFetchResult,
+  writeProduceMeta,
+  writeProduceResult,
+} from './owner-meta-codec.js';
 
 export enum OwnerKind {
   Produce = 1,
@@ -124,15 +138,33 @@ export interface OwnerMessage<M> {
   body: Uint8Array;
 }
 
-// Records (plain objects with fixed keys) are packed as msgpack maps; a Packr per thread is cheap.
+// The hot kinds (a produce and a fetch, both ways, and EndWait) have fixed binary layouts
+// (owner-meta-codec.ts); the rest are msgpack maps of plain objects with fixed keys.
 // copyBuffers: a binary field must not stay a view into the scratch copy below (or the ring).
 const packr = new Packr({ useRecords: false, copyBuffers: true });
 
+interface MetaCodec {
+  write(writer: MetaWriter, meta: never): void;
+  read(bytes: Uint8Array): unknown;
+}
+
+const requestCodecs: Partial<Record<OwnerKind, MetaCodec>> = {
+  [OwnerKind.Produce]: { write: writeProduceMeta, read: readProduceMeta },
+  [OwnerKind.Fetch]: { write: writeFetchMeta, read: readFetchMeta },
+  [OwnerKind.EndWait]: { write: writeEndWait, read: readEndWait },
+};
+
+const resultCodecs: Partial<Record<OwnerKind, MetaCodec>> = {
+  [OwnerKind.Produce]: { write: writeProduceResult, read: readProduceResult },
+  [OwnerKind.Fetch]: { write: writeFetchResult, read: readFetchResult },
+  [OwnerKind.ReplicaFetch]: { write: writeFetchResult, read: readFetchResult },
+};
+
 /**
- * Meta is unpacked from a copy in this thread's own memory, not from the ring: msgpackr's native
- * string extraction refuses a SharedArrayBuffer by throwing, which it catches before decoding in
- * JS, and that throw (an Error with a stack) cost ~12 us per message with several strings (a
- * fetch's partitions, a fetch answer's file paths) - 16 us against 3.5 us from a plain buffer.
+ * msgpack meta is unpacked from a copy in this thread's own memory, not from the ring: msgpackr's
+ * native string extraction refuses a SharedArrayBuffer by throwing, which it catches before
+ * decoding in JS, and that throw (an Error with a stack) cost ~12 us per message with several
+ * strings - 16 us against 3.5 us from a plain buffer.
  */
 let scratch = Buffer.allocUnsafeSlow(4096);
 
@@ -143,26 +175,55 @@ function unpackMeta(bytes: Uint8Array): unknown {
   return packr.unpack(scratch.subarray(0, bytes.length));
 }
 
-/** The parts of one ring entry: the prefix with meta, then the body (possibly empty). */
-export function encodeOwnerMessage(requestId: number, kind: OwnerKind, meta: unknown, body?: Uint8Array): Uint8Array[] {
-  const packed = packr.pack(meta);
-  const head = new Uint8Array(PREFIX_BYTES + packed.length);
+/** One writer per thread: encoded prefixes live in it until the next encoding. */
+const writer = new MetaWriter();
+
+function encode(codecs: Partial<Record<OwnerKind, MetaCodec>>, requestId: number, kind: OwnerKind, meta: unknown, body: Uint8Array | undefined): Uint8Array[] {
+  writer.reset(PREFIX_BYTES);
+  const codec = codecs[kind];
+  if (codec === undefined) writer.raw(packr.pack(meta));
+  else codec.write(writer, meta as never);
+  const head = writer.bytes();
   writeInt32(head, 0, requestId);
   head[4] = kind;
-  writeInt32(head, 5, packed.length);
-  head.set(packed, PREFIX_BYTES);
+  writeInt32(head, 5, head.length - PREFIX_BYTES);
   return body === undefined || body.length === 0 ? [head] : [head, body];
 }
 
-/** Decodes a ring entry; the body is a view into `entry`. Throws on a malformed entry (a bug). */
-export function decodeOwnerMessage<M>(entry: Uint8Array): OwnerMessage<M> {
+function decode<M>(codecs: Partial<Record<OwnerKind, MetaCodec>>, entry: Uint8Array): OwnerMessage<M> {
   if (entry.length < PREFIX_BYTES) throw new Error(`owner message of ${entry.length} bytes is shorter than its prefix`);
   const metaLength = readUint32(entry, 5);
   if (PREFIX_BYTES + metaLength > entry.length) throw new Error(`owner message meta of ${metaLength} bytes runs past the entry`);
+  const kind = entry[4] as OwnerKind;
+  const metaBytes = entry.subarray(PREFIX_BYTES, PREFIX_BYTES + metaLength);
+  const codec = codecs[kind];
   return {
     requestId: readUint32(entry, 0),
-    kind: entry[4] as OwnerKind,
-    meta: unpackMeta(entry.subarray(PREFIX_BYTES, PREFIX_BYTES + metaLength)) as M,
+    kind,
+    meta: (codec === undefined ? unpackMeta(metaBytes) : codec.read(metaBytes)) as M,
     body: entry.subarray(PREFIX_BYTES + metaLength),
   };
+}
+
+/**
+ * The parts of a request's ring entry: the prefix with meta, then the body (if any). The prefix
+ * lives in this thread's encoding buffer: write the parts before the next encode call.
+ */
+export function encodeOwnerRequest(requestId: number, kind: OwnerKind, meta: unknown, body?: Uint8Array): Uint8Array[] {
+  return encode(requestCodecs, requestId, kind, meta, body);
+}
+
+/** The parts of an owner's answer, valid as encodeOwnerRequest's are (until the next encode). */
+export function encodeOwnerResult(requestId: number, kind: OwnerKind, meta: unknown): Uint8Array[] {
+  return encode(resultCodecs, requestId, kind, meta, undefined);
+}
+
+/** Decodes a request entry; the body is a view into `entry`. Throws on a malformed entry (a bug). */
+export function decodeOwnerRequest<M>(entry: Uint8Array): OwnerMessage<M> {
+  return decode(requestCodecs, entry);
+}
+
+/** Decodes an answer entry. Throws on a malformed entry (a bug). */
+export function decodeOwnerResult<M>(entry: Uint8Array): OwnerMessage<M> {
+  return decode(resultCodecs, entry);
 }

@@ -12,7 +12,7 @@
 import { Errors } from '../errors.js';
 import { type Logger } from '../logger.js';
 import { type SlotRings } from '../threads/slot-pool.js';
-import { OwnerKind, decodeOwnerMessage, encodeOwnerMessage, type EndWaitMeta, type ErrorResult } from './owner-messages.js';
+import { OwnerKind, decodeOwnerResult, encodeOwnerRequest, type EndWaitMeta, type ErrorResult } from './owner-messages.js';
 
 /** Requests in flight to one owner; with 64-ish connections this is plenty, and it bounds memory. */
 export const MAX_IN_FLIGHT_PER_SLOT = 4096;
@@ -124,7 +124,7 @@ export class OwnerRouter {
       return 'full';
     }
     const requestId = this.nextId;
-    const parts = encodeOwnerMessage(requestId, kind, meta, body);
+    const parts = encodeOwnerRequest(requestId, kind, meta, body); // written before the next encode
     if (!state.rings.requests.tryWriteParts(parts)) {
       state.wantedBytes = parts.reduce((n, part) => n + part.length, 0);
       state.full++;
@@ -210,7 +210,7 @@ export class OwnerRouter {
         if (!(await rings.responses.waitForData())) return; // closed and drained
         if (state.rings !== rings) return;
         rings.responses.drain((entry) => {
-          const message = decodeOwnerMessage<unknown>(entry);
+          const message = decodeOwnerResult<unknown>(entry);
           const p = this.pending.get(message.requestId);
           if (p === undefined) return; // its slot went down and it was already answered
           this.pending.delete(message.requestId);

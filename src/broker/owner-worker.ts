@@ -16,8 +16,8 @@ import { Ring, type RingProducer } from '../threads/index.js';
 import type { AttachTask } from '../threads/slot-pool.js';
 import {
   OwnerKind,
-  decodeOwnerMessage,
-  encodeOwnerMessage,
+  decodeOwnerRequest,
+  encodeOwnerResult,
   type ErrorResult,
   type EndWaitMeta,
   type FetchMeta,
@@ -132,7 +132,7 @@ function attach(task: AttachTask): void {
 
 /** Called for each ring entry; the entry is only valid during the call. */
 function onRequest(entry: Uint8Array): void {
-  const message = decodeOwnerMessage<unknown>(entry);
+  const message = decodeOwnerRequest<unknown>(entry);
   const { requestId } = message;
   switch (message.kind) {
     case OwnerKind.Produce: {
@@ -261,10 +261,10 @@ function errorResult(error: unknown): ErrorResult {
 }
 
 function respond(requestId: number, kind: OwnerKind, meta: unknown): void {
-  const parts = encodeOwnerMessage(requestId, kind, meta);
   if (responses === null) return;
+  const parts = encodeOwnerResult(requestId, kind, meta);
   if (backlog.length === 0 && responses.tryWriteParts(parts)) return;
-  backlog.push(parts);
+  backlog.push(parts.map((part) => new Uint8Array(part))); // copies: the encoding buffer is reused
   if (!draining) void drainBacklog();
 }
 

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { SlotPool } from '../../src/threads/slot-pool.js';
 import {
   OwnerKind,
-  decodeOwnerMessage,
-  encodeOwnerMessage,
+  decodeOwnerResult,
+  encodeOwnerRequest,
   type FetchResultMeta,
   type ListOffsetsResultMeta,
   type ProduceResultMeta,
@@ -37,7 +37,7 @@ async function dispatch(): Promise<void> {
       clearTimeout(timer);
       for (const r of rings) {
         r.responses.drain((entry) => {
-          const message = decodeOwnerMessage<unknown>(entry);
+          const message = decodeOwnerResult<unknown>(entry);
           pending.get(message.requestId)?.(message.meta);
           pending.delete(message.requestId);
         });
@@ -58,7 +58,7 @@ function call<T>(slot: number, kind: OwnerKind, meta: unknown, body?: Uint8Array
       resolve(value as T);
     });
   });
-  expect(pool.rings(slot)!.requests.tryWriteParts(encodeOwnerMessage(requestId, kind, meta, body))).toBe(true);
+  expect(pool.rings(slot)!.requests.tryWriteParts(encodeOwnerRequest(requestId, kind, meta, body))).toBe(true);
   void dispatch();
   return response;
 }
