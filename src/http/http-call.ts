@@ -23,7 +23,7 @@ export interface Reply {
   status: number;
   /** Serialised as JSON unless `text` is given. */
   json?: unknown;
-  /** A body that is already text (Prometheus exposition format). */
+  /** A body that is already text (Prometheus exposition format; JSON built by hand, see producedOffsetsJson). */
   text?: string;
   contentType?: string;
 }

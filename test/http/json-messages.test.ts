@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isRillError } from '../../src/errors.js';
-import { parseProduceBody, recordToJson } from '../../src/http/json-messages.js';
+import fc from 'fast-check';
+import { parseProduceBody, producedOffsetsJson, recordToJson } from '../../src/http/json-messages.js';
 
 const parse = (body: unknown) => parseProduceBody(body, 1000);
 
@@ -90,5 +91,16 @@ describe('recordToJson', () => {
     const json = recordToJson(record(null, bytes), 'utf8');
     bytes.fill(0);
     expect(json.value).toBe('abc');
+  });
+});
+
+describe('producedOffsetsJson', () => {
+  it('writes what JSON.stringify writes for any list of offsets', () => {
+    const entry = fc.record({ partition: fc.nat({ max: 2 ** 31 - 1 }), offset: fc.option(fc.maxSafeNat(), { nil: null }) });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 300 }), (offsets) => {
+        expect(producedOffsetsJson(offsets)).toBe(JSON.stringify({ offsets }));
+      }),
+    );
   });
 });

@@ -24,7 +24,7 @@ import { type RecordInput } from '../../storage/index.js';
 import { type HttpCall, type Reply } from '../http-call.js';
 import { requireOwner, requireTopic, type HttpContext } from '../http-context.js';
 import { unknownPartition } from '../http-errors.js';
-import { parseProduceBody, type ProduceMessage } from '../json-messages.js';
+import { parseProduceBody, producedOffsetsJson, type ProduceMessage, type ProducedOffset } from '../json-messages.js';
 import { ProduceCoalescer } from '../produce-coalescer.js';
 import { enumParam, intValue } from '../query.js';
 import { bodyKind, parseJson, readBody } from '../request-body.js';
@@ -40,7 +40,7 @@ interface Group {
   indices: number[];
 }
 
-type OffsetEntry = { partition: number; offset: number | null; error?: string; message?: string };
+type OffsetEntry = ProducedOffset & { error?: string; message?: string };
 
 function messagesOf(call: HttpCall, body: Buffer, binary: boolean): ProduceMessage[] {
   if (!binary) return parseProduceBody(parseJson(body), MAX_MESSAGES_PER_REQUEST);
@@ -134,7 +134,7 @@ export function produceRoute(ctx: HttpContext): Route {
       failure ??= new RillError(spec, message, { topic: topic.name, partition: group.partition });
       for (const i of group.indices) offsets[i] = { partition: group.partition, offset: null, error: spec.type, message };
     });
-    if (failure === undefined) return { status: acks === 0 ? 202 : 200, json: { offsets } };
+    if (failure === undefined) return { status: acks === 0 ? 202 : 200, text: producedOffsetsJson(offsets) };
     if (failed === groups.size) throw failure;
     return { status: failure.httpStatus, json: { ...failure.toJSON(), offsets } };
   };
