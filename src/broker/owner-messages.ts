@@ -6,7 +6,8 @@
 //        4    1 kind         Produce, Fetch, ListOffsets, EndWait or Group (see OwnerKind)
 //        5    4 metaLength
 //        9    …  meta        the kind's request or result fields (below): a fixed binary layout
-//                            for Produce, Fetch and EndWait (owner-meta-codec.ts), else msgpack
+//                            for Produce, Fetch, ReplicaFetch and EndWait (owner-meta-codec.ts),
+//                            else msgpack
 //        …    …  body        Produce requests only: the record set, as the client sent it
 //
 // Written with tryWriteParts([prefix + meta, body]), so a produce's records are copied once: from
@@ -22,11 +23,13 @@ import {
   readFetchResult,
   readProduceMeta,
   readProduceResult,
+  readReplicaFetchMeta,
   writeEndWait,
   writeFetchMeta,
   writeFetchResult,
   writeProduceMeta,
   writeProduceResult,
+  writeReplicaFetchMeta,
 } from './owner-meta-codec.js';
 
 export enum OwnerKind {
@@ -138,8 +141,8 @@ export interface OwnerMessage<M> {
   body: Uint8Array;
 }
 
-// The hot kinds (a produce and a fetch, both ways, and EndWait) have fixed binary layouts
-// (owner-meta-codec.ts); the rest are msgpack maps of plain objects with fixed keys.
+// The hot kinds (a produce, a fetch and a follower's fetch, both ways, and EndWait) have fixed
+// binary layouts (owner-meta-codec.ts); the rest are msgpack maps of plain objects with fixed keys.
 // copyBuffers: a binary field must not stay a view into the scratch copy below (or the ring).
 const packr = new Packr({ useRecords: false, copyBuffers: true });
 
@@ -151,6 +154,7 @@ interface MetaCodec {
 const requestCodecs: Partial<Record<OwnerKind, MetaCodec>> = {
   [OwnerKind.Produce]: { write: writeProduceMeta, read: readProduceMeta },
   [OwnerKind.Fetch]: { write: writeFetchMeta, read: readFetchMeta },
+  [OwnerKind.ReplicaFetch]: { write: writeReplicaFetchMeta, read: readReplicaFetchMeta },
   [OwnerKind.EndWait]: { write: writeEndWait, read: readEndWait },
 };
 

@@ -1,5 +1,5 @@
-// Fixed-layout binary meta for the owner messages every produce and fetch sends: Produce, Fetch
-// and EndWait requests, Produce, Fetch and ReplicaFetch results. Any thread.
+// Fixed-layout binary meta for the owner messages every produce and fetch sends: Produce, Fetch,
+// ReplicaFetch and EndWait requests, Produce, Fetch and ReplicaFetch results. Any thread.
 //
 // Written by hand instead of msgpack because these cross the rings on every request: msgpackr took
 // 1.5 us to unpack a produce's meta and 8-10 us for a 4-partition fetch or its answer (keys and
@@ -13,6 +13,8 @@
 //   ProduceMeta          topic, partition, acks, timeoutMs?
 //   ProduceResultMeta    errorCode, message?, baseOffset, logStartOffset
 //   FetchMeta            maxWaitMs, minBytes, maxBytes, count, { topic, partition, offset, maxBytes }*
+//   ReplicaFetchMeta     replicaId, maxWaitMs, minBytes, maxBytes, count,
+//                        { topic, partition, leaderEpoch, fetchOffset, maxBytes }*
 //   FetchResultMeta      errorCode, message?, count, { errorCode, message?, topic, partition,
 //                        highWatermark, logStartOffset, file|null, fileId, position, length,
 //                        logEndOffset? }*
@@ -22,7 +24,7 @@
 // native string path) and reuses the strings it decoded before: topic names and segment paths
 // repeat from one request to the next, so most of them cost a byte comparison, not an allocation.
 
-import type { EndWaitMeta, FetchMeta, FetchPartitionMeta, FetchPartitionResult, FetchResultMeta, ProduceMeta, ProduceResultMeta } from './owner-messages.js';
+import type { EndWaitMeta, FetchMeta, FetchPartitionMeta, FetchPartitionResult, FetchResultMeta, ProduceMeta, ProduceResultMeta, ReplicaFetchMeta } from './owner-messages.js';
 
 const NO_STRING = 0xffffffff;
 
@@ -244,6 +246,39 @@ export function readFetchMeta(bytes: Uint8Array): FetchMeta {
     partitions.push({ topic, partition, offset, maxBytes: r.f64() });
   }
   return finish(r, bytes, 'fetch', { partitions, maxWaitMs, minBytes, maxBytes });
+}
+
+export function writeReplicaFetchMeta(w: MetaWriter, meta: ReplicaFetchMeta): void {
+  w.f64(meta.replicaId);
+  w.f64(meta.maxWaitMs);
+  w.f64(meta.minBytes);
+  w.f64(meta.maxBytes);
+  w.u32(meta.partitions.length);
+  for (const p of meta.partitions) {
+    w.str(p.topic);
+    w.f64(p.partition);
+    w.f64(p.leaderEpoch);
+    w.f64(p.fetchOffset);
+    w.f64(p.maxBytes);
+  }
+}
+
+export function readReplicaFetchMeta(bytes: Uint8Array): ReplicaFetchMeta {
+  const r = readerAt(bytes);
+  const replicaId = r.f64();
+  const maxWaitMs = r.f64();
+  const minBytes = r.f64();
+  const maxBytes = r.f64();
+  const count = r.u32();
+  const partitions: ReplicaFetchMeta['partitions'] = [];
+  for (let i = 0; i < count; i++) {
+    const topic = r.name();
+    const partition = r.f64();
+    const leaderEpoch = r.f64();
+    const fetchOffset = r.f64();
+    partitions.push({ topic, partition, leaderEpoch, fetchOffset, maxBytes: r.f64() });
+  }
+  return finish(r, bytes, 'replica fetch', { replicaId, partitions, maxWaitMs, minBytes, maxBytes });
 }
 
 export function writeFetchResult(w: MetaWriter, meta: FetchResultMeta): void {

@@ -10,6 +10,7 @@ import {
   type FetchResultMeta,
   type ProduceMeta,
   type ProduceResultMeta,
+  type ReplicaFetchMeta,
 } from '../../src/broker/owner-messages.js';
 
 /** The parts of an entry laid one after the other into a SharedArrayBuffer, as a ring holds them. */
@@ -96,6 +97,15 @@ describe('owner messages', () => {
     const replica = fetchAnswer(2);
     replica.partitions[0].logEndOffset = 1_000_010;
     for (const entry of entries(encodeOwnerResult(7, OwnerKind.ReplicaFetch, replica))) expect(decodeOwnerResult(entry).meta).toEqual(replica);
+
+    const follower: ReplicaFetchMeta = {
+      replicaId: 2,
+      partitions: [{ topic: 'orders', partition: 1, leaderEpoch: 7, fetchOffset: 2 ** 35, maxBytes: 1 << 20 }],
+      maxWaitMs: 500,
+      minBytes: 1,
+      maxBytes: 8 << 20,
+    };
+    for (const entry of entries(encodeOwnerRequest(9, OwnerKind.ReplicaFetch, follower))) expect(decodeOwnerRequest(entry).meta).toEqual(follower);
 
     for (const entry of entries(encodeOwnerRequest(8, OwnerKind.EndWait, { requestId: 4_000_000_000 }))) expect(decodeOwnerRequest(entry).meta).toEqual({ requestId: 4_000_000_000 });
   });
