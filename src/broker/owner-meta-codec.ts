@@ -219,66 +219,82 @@ export function readProduceResult(bytes: Uint8Array): ProduceResultMeta {
   return finish(r, bytes, 'produce result', { errorCode, message, baseOffset, logStartOffset });
 }
 
-export function writeFetchMeta(w: MetaWriter, meta: FetchMeta): void {
+/** What a Fetch and a follower's ReplicaFetch share: the wait and the limits, then the partitions. */
+interface FetchEnvelope<P> {
+  partitions: P[];
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+}
+
+function writeEnvelope<P>(w: MetaWriter, meta: FetchEnvelope<P>, writePartition: (w: MetaWriter, p: P) => void): void {
   w.f64(meta.maxWaitMs);
   w.f64(meta.minBytes);
   w.f64(meta.maxBytes);
   w.u32(meta.partitions.length);
-  for (const p of meta.partitions) {
-    w.str(p.topic);
-    w.f64(p.partition);
-    w.f64(p.offset);
-    w.f64(p.maxBytes);
-  }
+  for (const p of meta.partitions) writePartition(w, p);
 }
 
-export function readFetchMeta(bytes: Uint8Array): FetchMeta {
-  const r = readerAt(bytes);
+function readEnvelope<P>(r: MetaReader, readPartition: (r: MetaReader) => P): FetchEnvelope<P> {
   const maxWaitMs = r.f64();
   const minBytes = r.f64();
   const maxBytes = r.f64();
   const count = r.u32();
-  const partitions: FetchPartitionMeta[] = [];
-  for (let i = 0; i < count; i++) {
-    const topic = r.name();
-    const partition = r.f64();
-    const offset = r.f64();
-    partitions.push({ topic, partition, offset, maxBytes: r.f64() });
-  }
-  return finish(r, bytes, 'fetch', { partitions, maxWaitMs, minBytes, maxBytes });
+  const partitions: P[] = [];
+  for (let i = 0; i < count; i++) partitions.push(readPartition(r));
+  return { partitions, maxWaitMs, minBytes, maxBytes };
+}
+
+function writeFetchPartition(w: MetaWriter, p: FetchPartitionMeta): void {
+  w.str(p.topic);
+  w.f64(p.partition);
+  w.f64(p.offset);
+  w.f64(p.maxBytes);
+}
+
+function readFetchPartition(r: MetaReader): FetchPartitionMeta {
+  const topic = r.name();
+  const partition = r.f64();
+  const offset = r.f64();
+  return { topic, partition, offset, maxBytes: r.f64() };
+}
+
+type ReplicaFetchPartition = ReplicaFetchMeta['partitions'][number];
+
+function writeReplicaPartition(w: MetaWriter, p: ReplicaFetchPartition): void {
+  w.str(p.topic);
+  w.f64(p.partition);
+  w.f64(p.leaderEpoch);
+  w.f64(p.fetchOffset);
+  w.f64(p.maxBytes);
+}
+
+function readReplicaPartition(r: MetaReader): ReplicaFetchPartition {
+  const topic = r.name();
+  const partition = r.f64();
+  const leaderEpoch = r.f64();
+  const fetchOffset = r.f64();
+  return { topic, partition, leaderEpoch, fetchOffset, maxBytes: r.f64() };
+}
+
+export function writeFetchMeta(w: MetaWriter, meta: FetchMeta): void {
+  writeEnvelope(w, meta, writeFetchPartition);
+}
+
+export function readFetchMeta(bytes: Uint8Array): FetchMeta {
+  const r = readerAt(bytes);
+  return finish(r, bytes, 'fetch', readEnvelope(r, readFetchPartition));
 }
 
 export function writeReplicaFetchMeta(w: MetaWriter, meta: ReplicaFetchMeta): void {
   w.f64(meta.replicaId);
-  w.f64(meta.maxWaitMs);
-  w.f64(meta.minBytes);
-  w.f64(meta.maxBytes);
-  w.u32(meta.partitions.length);
-  for (const p of meta.partitions) {
-    w.str(p.topic);
-    w.f64(p.partition);
-    w.f64(p.leaderEpoch);
-    w.f64(p.fetchOffset);
-    w.f64(p.maxBytes);
-  }
+  writeEnvelope(w, meta, writeReplicaPartition);
 }
 
 export function readReplicaFetchMeta(bytes: Uint8Array): ReplicaFetchMeta {
   const r = readerAt(bytes);
   const replicaId = r.f64();
-  const maxWaitMs = r.f64();
-  const minBytes = r.f64();
-  const maxBytes = r.f64();
-  const count = r.u32();
-  const partitions: ReplicaFetchMeta['partitions'] = [];
-  for (let i = 0; i < count; i++) {
-    const topic = r.name();
-    const partition = r.f64();
-    const leaderEpoch = r.f64();
-    const fetchOffset = r.f64();
-    partitions.push({ topic, partition, leaderEpoch, fetchOffset, maxBytes: r.f64() });
-  }
-  return finish(r, bytes, 'replica fetch', { replicaId, partitions, maxWaitMs, minBytes, maxBytes });
+  return finish(r, bytes, 'replica fetch', { replicaId, ...readEnvelope(r, readReplicaPartition) });
 }
 
 export function writeFetchResult(w: MetaWriter, meta: FetchResultMeta): void {
