@@ -14,6 +14,13 @@ import { storageError } from './storage-error.js';
 import { type LogConfig } from './log-config.js';
 import { Segment, type SegmentSettings } from './segment.js';
 
+/**
+ * What a read at the log end returns, shared: a tailing consumer's fetch reads every partition it
+ * asks for, mostly at the end, and a fresh empty array each time was an ArrayBuffer for V8 to
+ * allocate and sweep. It has no bytes for anyone to change.
+ */
+const NO_RECORDS = new Uint8Array(0);
+
 export interface PartitionLogOptions {
   config?: Partial<LogConfig>;
   /** File I/O (tests inject faults); defaults to the native addon. */
@@ -245,7 +252,7 @@ export abstract class SegmentedLog {
         position: slice.position,
       };
     }
-    return { records: new Uint8Array(0), firstOffset: offset, nextOffset: offset, logStartOffset: start, logEndOffset: end, file: null, fileId: 0, position: 0 };
+    return { records: NO_RECORDS, firstOffset: offset, nextOffset: offset, logStartOffset: start, logEndOffset: end, file: null, fileId: 0, position: 0 };
   }
 
   /** The first record with a timestamp >= `timestamp` (offset and its timestamp), or null. */
