@@ -4,7 +4,7 @@
 // /proc: memory (VmHWM, VmRSS and its parts) and CPU time per thread. Benchmark code only.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Run this compiled cli/main.js (see buildCompiled) instead of the TypeScript sources under tsx. */
   compiledCli?: string;
+  /** Append the broker's stderr and non-JSON stdout lines (e.g. a --trace-gc trace) to this file. */
+  outputFile?: string;
 }
 
 /** Starts a broker on a fresh temporary data directory; resolves once it listens. */
@@ -59,6 +61,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
   let text = '';
   const keep = (line: string) => {
+    if (options.outputFile !== undefined) appendFileSync(options.outputFile, line + '\n');
     text += line + '\n';
     if (text.length > 64 * 1024) text = text.slice(-32 * 1024);
   };

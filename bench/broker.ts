@@ -40,7 +40,10 @@
 // sources under tsx, as the integration tests do (tsx alone adds ~45 MiB of RSS); --cpu-prof: brokers
 // run with --cpu-prof (profiles of every thread kept in a temporary directory) and are stopped
 // with SIGTERM so that the profiles get written; --only=SECTION,...: run only some of produce, sync,
-// latency, partitions, growth, workers, sustained (numbered 1+2+5a, 3, 4, 5b, 5c, 6, 7 above).
+// latency, partitions, growth, workers, sustained (numbered 1+2+5a, 3, 4, 5b, 5c, 6, 7 above);
+// --broker-node-args="--trace-gc --require ./x.cjs": extra Node options for every broker process;
+// --broker-output=FILE: append what brokers print besides their JSON log (a --trace-gc trace, say)
+// and their stderr to FILE.
 // MB = 10^6 bytes; MB/s counts record-set bytes (RecordBatch v2 as sent and stored).
 // Prints a table to stdout (progress goes to stderr) and writes bench/results/broker.json.
 
@@ -104,7 +107,13 @@ const onlyArg = argv.find((a) => a.startsWith('--only='));
 const ONLY = onlyArg === undefined ? null : new Set(onlyArg.slice('--only='.length).split(','));
 for (const name of ONLY ?? []) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: unknown section ${name} (sections: ${SECTIONS.join(', ')})`);
 const runs = (section: Section): boolean => ONLY === null || ONLY.has(section);
-const QUICK = parseOptions(argv.filter((a) => a !== '--tsx' && a !== '--cpu-prof' && a !== onlyArg)).quick;
+/** --broker-node-args="...": Node options for the brokers, split on spaces (diagnosis: tracing, preloads). */
+const nodeArgsArg = argv.find((a) => a.startsWith('--broker-node-args='));
+const BROKER_NODE_ARGS = nodeArgsArg === undefined ? [] : nodeArgsArg.slice('--broker-node-args='.length).split(' ').filter((a) => a !== '');
+/** --broker-output=FILE: the brokers' non-JSON output and stderr, appended to FILE. */
+const outputArg = argv.find((a) => a.startsWith('--broker-output='));
+const BROKER_OUTPUT = outputArg === undefined ? undefined : outputArg.slice('--broker-output='.length);
+const QUICK = parseOptions(argv.filter((a) => a !== '--tsx' && a !== '--cpu-prof' && a !== onlyArg && a !== nodeArgsArg && a !== outputArg)).quick;
 
 const VALUE_BYTES = 100;
 const MESSAGES = QUICK ? 200_000 : 1_000_000;
@@ -182,7 +191,8 @@ async function launch(flags: string[] = []): Promise<BrokerProcess> {
   const broker = await startBroker({
     flags,
     compiledCli: compiled?.cli,
-    nodeArgs: profileDir === null ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    nodeArgs: [...BROKER_NODE_ARGS, ...(profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])],
+    outputFile: BROKER_OUTPUT,
   });
   progress(`broker pid ${broker.pid} on port ${broker.port}, ${String(broker.started.workers)} workers${flags.length > 0 ? `, ${flags.join(' ')}` : ''}`);
   return broker;
