@@ -4,6 +4,14 @@
 //
 //   [RILL_BENCH_CLIENT=file:///.../dist/client/index.js] node --import tsx bench/client-child.ts produce PORT TOPIC COUNT VALUE_BYTES [BATCH_BYTES LINGER_MS]
 //   node --import tsx bench/client-child.ts consume PORT TOPIC COUNT
+//   node --import tsx bench/client-child.ts latency-produce PORT TOPIC RATE SECONDS
+//   node --import tsx bench/client-child.ts latency-consume PORT TOPIC COUNT SKIP
+//
+// The latency pair: the producer sends RATE messages/s for SECONDS (every 1 ms, what is due, in
+// one send(); lingerMs 0, acks=1), each value starting with its send time on the machine's clock
+// (performance.timeOrigin + performance.now(), float64 ms: the same clock in both processes); the
+// consumer reads from the start of the fresh topic and reports the percentiles of arrival minus
+// send time over the messages after the first SKIP (the warm-up).
 //
 // The child connects, prints {"ready":true}, waits for a line on stdin (the start signal, so that
 // several children start together), does its work and prints one JSON line with what it measured:
@@ -21,8 +29,9 @@ const { Rill } = (await import(clientModule)) as typeof SourceClient;
 const [role, portText, topic, countText, ...rest] = process.argv.slice(2);
 const port = Number(portText);
 const count = Number(countText);
-if ((role !== 'produce' && role !== 'consume') || !(port > 0) || topic === undefined || !(count > 0)) {
-  process.stderr.write('usage: client-child.ts produce|consume PORT TOPIC COUNT [VALUE_BYTES BATCH_BYTES LINGER_MS]\n');
+const ROLES = ['produce', 'consume', 'latency-produce', 'latency-consume'];
+if (!ROLES.includes(role) || !(port > 0) || topic === undefined || !(count > 0)) {
+  process.stderr.write('usage: client-child.ts produce|consume|latency-produce|latency-consume PORT TOPIC COUNT|RATE [...]\n');
   process.exit(2);
 }
 
@@ -91,7 +100,84 @@ async function consume(): Promise<Record<string, number>> {
   return { messages, failed: 0, ms, cpuMs: (used.user + used.system) / 1000, bytes };
 }
 
-const result = role === 'produce' ? await produce() : await consume();
+/** Wall-clock milliseconds with sub-microsecond resolution, comparable across processes. */
+const clock = (): number => performance.timeOrigin + performance.now();
+
+async function latencyProduce(): Promise<Record<string, number>> {
+  const rate = count;
+  const seconds = Number(rest[0] ?? 10);
+  const total = Math.round(rate * seconds);
+  const producer = rill.producer({ lingerMs: 0 });
+  await producer.connect();
+  const value = Buffer.alloc(100);
+  console.log(JSON.stringify({ ready: true }));
+  await startSignal;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const outstanding = new Set<Promise<unknown>>();
+  let sent = 0;
+  let failed = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000)) - sent;
+      if (due > 0) {
+        value.writeDoubleBE(clock(), 0); // the client copies the value into its batch
+        const send = producer.send({ topic, messages: Array.from({ length: due }, () => ({ value })) });
+        outstanding.add(send);
+        send.then(
+          () => outstanding.delete(send),
+          () => {
+            failed++;
+            outstanding.delete(send);
+          },
+        );
+        sent += due;
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  await Promise.allSettled(outstanding);
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  await producer.disconnect();
+  return { messages: sent, failed, ms, cpuMs: (used.user + used.system) / 1000, bytes: sent * value.length };
+}
+
+async function latencyConsume(): Promise<Record<string, number>> {
+  const skip = Number(rest[0] ?? 0);
+  const consumer = rill.consumer({ fromBeginning: true });
+  await consumer.connect();
+  consumer.assign([{ topic, offset: 'earliest' }]);
+  const latencies = new Float64Array(Math.max(0, count - skip));
+  let messages = 0;
+  let cpu = process.cpuUsage();
+  let started = performance.now();
+  void startSignal.then(() => {
+    cpu = process.cpuUsage();
+    started = performance.now();
+  });
+  console.log(JSON.stringify({ ready: true }));
+  for await (const batch of consumer) {
+    const arrived = clock();
+    for (const message of batch.messages) {
+      if (messages >= skip && messages < count) latencies[messages - skip] = arrived - message.value!.readDoubleBE(0);
+      messages++;
+    }
+    if (messages >= count) break;
+  }
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  await consumer.disconnect();
+  latencies.sort();
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { messages, failed: 0, ms, cpuMs: (used.user + used.system) / 1000, bytes: 0, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: latencies[latencies.length - 1], samples: latencies.length };
+}
+
+const result =
+  role === 'produce' ? await produce() : role === 'consume' ? await consume() : role === 'latency-produce' ? await latencyProduce() : await latencyConsume();
 console.log(JSON.stringify(result));
 await rill.close();
 process.exit(0);

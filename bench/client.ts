@@ -14,7 +14,12 @@
 //      every message decoded and its value touched;
 //   3. four producer processes at once, 250,000 messages each to the same kind of topic on a
 //      fresh broker; aggregate rate over the time from the start signal to the last one's end;
-//   4. the client's CPU time (user + system) per million messages for (1) and (2).
+//   4. the client's CPU time (user + system) per million messages for (1) and (2);
+//   5. end-to-end latency through the client at 10,000 messages/s: a producer process (lingerMs
+//      0, acks=1) sends what is due every 1 ms, each value starting with its send time on the
+//      machine's clock, for 1 s of warm-up and 10 s measured (3 with --quick); a consumer process
+//      reads the fresh topic from the start and takes arrival minus send time (percentiles of the
+//      measured messages). Once, after the rounds.
 // Median of 3 rounds (1 with --quick, which also sends 200,000 messages). On this 2-core machine
 // the client processes, the broker's main thread and its workers share the cores: a figure here
 // is what the whole pipeline does, and the client's CPU time says what the client itself costs.
@@ -41,6 +46,11 @@ const PARALLEL_PRODUCERS = 4;
 const CHILD_TIMEOUT_MS = 120_000;
 const TARGET_PRODUCE = 1_200_000;
 const TARGET_CONSUME = 2_000_000;
+const LATENCY_RATE = 10_000;
+const LATENCY_WARMUP_SECONDS = 1;
+const LATENCY_SECONDS = quick ? 3 : 10;
+const TARGET_P99_MS = 0.9;
+const TARGET_P999_MS = 3;
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const childScript = join(benchDir, 'client-child.ts');
@@ -51,6 +61,16 @@ interface ChildResult {
   ms: number;
   cpuMs: number;
   bytes: number;
+}
+
+/** What the latency consumer reports besides the counts: milliseconds. */
+interface LatencyResult extends ChildResult {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  samples: number;
 }
 
 interface Child {
@@ -145,6 +165,23 @@ async function round(n: number): Promise<Round> {
   }
 }
 
+/** Section 5: a latency producer and consumer, each a process, on a fresh broker. */
+async function endToEnd(): Promise<{ producer: ChildResult; consumer: LatencyResult }> {
+  progress(`end-to-end latency: ${fmtInt(LATENCY_RATE)} msgs/s for ${LATENCY_WARMUP_SECONDS} s of warm-up and ${LATENCY_SECONDS} s measured`);
+  const broker = await brokerWithTopic();
+  try {
+    const total = LATENCY_RATE * (LATENCY_WARMUP_SECONDS + LATENCY_SECONDS);
+    const consumer = launchChild(['latency-consume', String(broker.port), 'bench', String(total), String(LATENCY_RATE * LATENCY_WARMUP_SECONDS)]);
+    const producer = launchChild(['latency-produce', String(broker.port), 'bench', String(LATENCY_RATE), String(LATENCY_WARMUP_SECONDS + LATENCY_SECONDS)]);
+    const { results } = await runTogether([consumer, producer]);
+    const latency = results[0] as LatencyResult;
+    if (latency.messages < total) throw new Error(`the latency consumer read ${latency.messages} of ${total}`);
+    return { producer: results[1], consumer: latency };
+  } finally {
+    await killBroker(broker);
+  }
+}
+
 const rate = (messages: number, ms: number): number => (messages * 1000) / ms;
 const cpuPerMillion = (cpuMs: number, messages: number): number => (cpuMs / 1000) * (1e6 / messages);
 
@@ -155,8 +192,10 @@ async function main(): Promise<void> {
     progress('compiling src/ into a temporary directory');
     compiled = buildCompiled();
   }
+  let latency: Awaited<ReturnType<typeof endToEnd>>;
   try {
     for (let n = 1; n <= ROUNDS; n++) rounds.push(await round(n));
+    latency = await endToEnd();
   } finally {
     if (compiled !== null) removeDir(compiled.dir);
   }
@@ -173,6 +212,13 @@ async function main(): Promise<void> {
     { name: '1 consumer process, catch-up', result: `${fmtInt(consumeRate)} msgs/s`, target: `>= ${fmtInt(TARGET_CONSUME)} ${passMiss(consumeRate >= TARGET_CONSUME)}`, detail: 'every message decoded, value touched' },
     { name: 'producer CPU per 1M messages', result: `${produceCpu.toFixed(2)} s`, detail: `user + system of the producer process; ${PARALLEL_PRODUCERS} at once: ${parallelCpu.toFixed(2)} s` },
     { name: 'consumer CPU per 1M messages', result: `${consumeCpu.toFixed(2)} s`, detail: 'user + system of the consumer process' },
+    {
+      name: `end-to-end latency at ${fmtInt(LATENCY_RATE)} msgs/s, p50`,
+      result: `${latency.consumer.p50.toFixed(3)} ms`,
+      detail: `producer process (lingerMs 0, acks=1) to consumer process, ${fmtInt(latency.consumer.samples)} messages after ${LATENCY_WARMUP_SECONDS} s of warm-up; p90 ${latency.consumer.p90.toFixed(3)} ms, max ${latency.consumer.max.toFixed(1)} ms`,
+    },
+    { name: 'end-to-end latency, p99', result: `${latency.consumer.p99.toFixed(3)} ms`, target: `<= ${TARGET_P99_MS} ms ${passMiss(latency.consumer.p99 <= TARGET_P99_MS)}`, detail: `producer CPU ${(latency.producer.cpuMs / 1000).toFixed(2)} s, consumer CPU ${(latency.consumer.cpuMs / 1000).toFixed(2)} s over the run` },
+    { name: 'end-to-end latency, p99.9', result: `${latency.consumer.p999.toFixed(3)} ms`, target: `<= ${TARGET_P999_MS} ms ${passMiss(latency.consumer.p999 <= TARGET_P999_MS)}` },
   ]);
   writeJson(join(benchDir, 'results', 'client.json'), {
     machine,
@@ -188,6 +234,7 @@ async function main(): Promise<void> {
     producerCpuSecondsPerMillion: produceCpu,
     parallelProducerCpuSecondsPerMillion: parallelCpu,
     consumerCpuSecondsPerMillion: consumeCpu,
+    latency,
   });
 }
 
