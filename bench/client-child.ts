@@ -43,6 +43,28 @@ const MESSAGES_PER_SEND = 1000;
 /** send() calls outstanding at most; the producer's bufferMemory bounds what they hold. */
 const SENDS_IN_FLIGHT = 64;
 
+/** send() calls not yet settled, and how many of them failed. */
+class Outstanding {
+  readonly sends = new Set<Promise<unknown>>();
+  failed = 0;
+
+  add(send: Promise<unknown>): void {
+    this.sends.add(send);
+    send.then(
+      () => this.sends.delete(send),
+      () => {
+        this.failed++;
+        this.sends.delete(send);
+      },
+    );
+  }
+
+  /** Resolves once every send so far has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.sends);
+  }
+}
+
 async function produce(): Promise<Record<string, number>> {
   const valueBytes = Number(rest[0] ?? 100);
   const batchBytes = rest[1] === undefined ? undefined : Number(rest[1]);
@@ -56,26 +78,17 @@ async function produce(): Promise<Record<string, number>> {
   await startSignal;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const outstanding = new Set<Promise<unknown>>();
-  let failed = 0;
+  const outstanding = new Outstanding();
   for (let sent = 0; sent < count; sent += MESSAGES_PER_SEND) {
     const n = Math.min(MESSAGES_PER_SEND, count - sent);
-    const send = producer.send({ topic, messages: n === MESSAGES_PER_SEND ? messages : messages.slice(0, n) });
-    outstanding.add(send);
-    send.then(
-      () => outstanding.delete(send),
-      () => {
-        failed++;
-        outstanding.delete(send);
-      },
-    );
-    if (outstanding.size >= SENDS_IN_FLIGHT) await Promise.race(outstanding);
+    outstanding.add(producer.send({ topic, messages: n === MESSAGES_PER_SEND ? messages : messages.slice(0, n) }));
+    if (outstanding.sends.size >= SENDS_IN_FLIGHT) await Promise.race(outstanding.sends);
   }
-  await Promise.allSettled(outstanding);
+  await outstanding.settled();
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   await producer.disconnect();
-  return { messages: count, failed, ms, cpuMs: (used.user + used.system) / 1000, bytes: count * valueBytes };
+  return { messages: count, failed: outstanding.failed, ms, cpuMs: (used.user + used.system) / 1000, bytes: count * valueBytes };
 }
 
 async function consume(): Promise<Record<string, number>> {
@@ -114,23 +127,14 @@ async function latencyProduce(): Promise<Record<string, number>> {
   await startSignal;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const outstanding = new Set<Promise<unknown>>();
+  const outstanding = new Outstanding();
   let sent = 0;
-  let failed = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000)) - sent;
       if (due > 0) {
         value.writeDoubleBE(clock(), 0); // the client copies the value into its batch
-        const send = producer.send({ topic, messages: Array.from({ length: due }, () => ({ value })) });
-        outstanding.add(send);
-        send.then(
-          () => outstanding.delete(send),
-          () => {
-            failed++;
-            outstanding.delete(send);
-          },
-        );
+        outstanding.add(producer.send({ topic, messages: Array.from({ length: due }, () => ({ value })) }));
         sent += due;
       }
       if (sent >= total) {
@@ -139,11 +143,11 @@ async function latencyProduce(): Promise<Record<string, number>> {
       }
     }, 1);
   });
-  await Promise.allSettled(outstanding);
+  await outstanding.settled();
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   await producer.disconnect();
-  return { messages: sent, failed, ms, cpuMs: (used.user + used.system) / 1000, bytes: sent * value.length };
+  return { messages: sent, failed: outstanding.failed, ms, cpuMs: (used.user + used.system) / 1000, bytes: sent * value.length };
 }
 
 async function latencyConsume(): Promise<Record<string, number>> {

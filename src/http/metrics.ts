@@ -7,8 +7,8 @@
 // produce's main-thread time for the three counters it touches. Read when scraped: ring occupancy
 // and backpressure per worker (from the main thread's ends of the rings, no cross-thread call),
 // and what only the owners know (open partitions, segments, log bytes, fdatasync count and time)
-// from one `stats` control task per worker per scrape, never per request. Process RSS, CPU, heap and event-loop lag come
-// from prom-client's default collectors.
+// from one `stats` control task per worker per scrape, never per request. Process RSS, CPU, heap
+// and event-loop lag come from prom-client's default collectors.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { type SlotFigures } from '../broker/owner-router.js';

@@ -50,13 +50,8 @@ function messagesOf(call: HttpCall, body: Buffer, binary: boolean): ProduceMessa
 
 export function produceRoute(ctx: HttpContext): Route {
   const coalescer = new ProduceCoalescer(ctx.router);
-  /** Largest batch per topic: its max.message.bytes, within max.frame.bytes (a ring entry). */
-  const limits = new WeakMap<TopicMetadata, number>();
-  const batchLimit = (topic: TopicMetadata): number => {
-    let limit = limits.get(topic);
-    if (limit === undefined) limits.set(topic, (limit = Math.min(ctx.registry.logConfig(topic).maxMessageBytes, ctx.config.maxFrameBytes)));
-    return limit;
-  };
+  /** Largest batch for a topic: its max.message.bytes, within max.frame.bytes (a ring entry). */
+  const batchLimit = (topic: TopicMetadata): number => Math.min(ctx.registry.logConfig(topic).maxMessageBytes, ctx.config.maxFrameBytes);
 
   /** The sticky partition for keyless messages; in a cluster, one this node leads if it leads any. */
   const keylessTarget = (topic: TopicMetadata): number => {
