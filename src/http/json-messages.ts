@@ -19,7 +19,7 @@ import { invalidRequest } from './http-errors.js';
 export interface ProduceMessage {
   key: Uint8Array | string | null;
   value: Uint8Array | string;
-  headers: HeaderInput[];
+  headers: readonly HeaderInput[];
   /** Absent: chosen by key (murmur2, as Kafka) or spread over the partitions. */
   partition?: number;
 }
@@ -28,48 +28,53 @@ export type Encoding = 'utf8' | 'base64';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function base64(raw: unknown, where: string): Buffer {
-  if (typeof raw !== 'string' || raw.length % 4 !== 0 || !BASE64.test(raw)) throw invalidRequest(`${where} must be a base64 string`);
+function base64(raw: unknown, i: number, field: string): Buffer {
+  if (typeof raw !== 'string' || raw.length % 4 !== 0 || !BASE64.test(raw)) throw invalidRequest(`${where(i)}.${field} must be a base64 string`);
   return Buffer.from(raw, 'base64');
 }
 
+/** A message's place in the body, for errors; built only when one is thrown (not per message). */
+const where = (i: number): string => `messages[${i}]`;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function headersOf(raw: unknown, where: string): HeaderInput[] {
-  if (raw === undefined || raw === null) return [];
+/** Shared by every message without headers: a request of 100 such messages allocates none. */
+const NO_HEADERS: readonly HeaderInput[] = Object.freeze([]);
+
+function headersOf(raw: unknown, m: number): readonly HeaderInput[] {
+  if (raw === undefined || raw === null) return NO_HEADERS;
   if (Array.isArray(raw)) {
     return raw.map((h, i) => {
-      if (!isObject(h) || typeof h.key !== 'string') throw invalidRequest(`${where}.headers[${i}] must be { "key": string, "value": string | null }`);
-      if (h.value !== null && typeof h.value !== 'string') throw invalidRequest(`${where}.headers[${i}].value must be a string or null`);
+      if (!isObject(h) || typeof h.key !== 'string') throw invalidRequest(`${where(m)}.headers[${i}] must be { "key": string, "value": string | null }`);
+      if (h.value !== null && typeof h.value !== 'string') throw invalidRequest(`${where(m)}.headers[${i}].value must be a string or null`);
       return { key: h.key, value: h.value };
     });
   }
   if (isObject(raw)) {
     return Object.entries(raw).map(([key, value]) => {
-      if (value !== null && typeof value !== 'string') throw invalidRequest(`${where}.headers.${key} must be a string or null`);
+      if (value !== null && typeof value !== 'string') throw invalidRequest(`${where(m)}.headers.${key} must be a string or null`);
       return { key, value };
     });
   }
-  throw invalidRequest(`${where}.headers must be an object of strings or an array of { "key", "value" }`);
+  throw invalidRequest(`${where(m)}.headers must be an object of strings or an array of { "key", "value" }`);
 }
 
 function messageOf(raw: unknown, i: number): ProduceMessage {
-  const where = `messages[${i}]`;
-  if (!isObject(raw)) throw invalidRequest(`${where} must be an object`);
+  if (!isObject(raw)) throw invalidRequest(`${where(i)} must be an object`);
   const hasValue = 'value' in raw;
   const hasBase64 = 'valueBase64' in raw;
-  if (hasValue === hasBase64) throw invalidRequest(`${where} must have exactly one of "value" and "valueBase64"`);
-  const value = hasBase64 ? base64(raw.valueBase64, `${where}.valueBase64`) : typeof raw.value === 'string' ? raw.value : JSON.stringify(raw.value);
-  if ('key' in raw && 'keyBase64' in raw) throw invalidRequest(`${where} must not have both "key" and "keyBase64"`);
+  if (hasValue === hasBase64) throw invalidRequest(`${where(i)} must have exactly one of "value" and "valueBase64"`);
+  const value = hasBase64 ? base64(raw.valueBase64, i, 'valueBase64') : typeof raw.value === 'string' ? raw.value : JSON.stringify(raw.value);
+  if ('key' in raw && 'keyBase64' in raw) throw invalidRequest(`${where(i)} must not have both "key" and "keyBase64"`);
   let key: Uint8Array | string | null = null;
-  if (raw.keyBase64 !== undefined) key = base64(raw.keyBase64, `${where}.keyBase64`);
+  if (raw.keyBase64 !== undefined) key = base64(raw.keyBase64, i, 'keyBase64');
   else if (raw.key !== undefined && raw.key !== null) {
-    if (typeof raw.key !== 'string') throw invalidRequest(`${where}.key must be a string (or use keyBase64)`);
+    if (typeof raw.key !== 'string') throw invalidRequest(`${where(i)}.key must be a string (or use keyBase64)`);
     key = raw.key;
   }
-  const message: ProduceMessage = { key, value, headers: headersOf(raw.headers, where) };
+  const message: ProduceMessage = { key, value, headers: headersOf(raw.headers, i) };
   if (raw.partition !== undefined && raw.partition !== null) {
-    if (typeof raw.partition !== 'number' || !Number.isSafeInteger(raw.partition) || raw.partition < 0) throw invalidRequest(`${where}.partition must be a non-negative integer`);
+    if (typeof raw.partition !== 'number' || !Number.isSafeInteger(raw.partition) || raw.partition < 0) throw invalidRequest(`${where(i)}.partition must be a non-negative integer`);
     message.partition = raw.partition;
   }
   return message;

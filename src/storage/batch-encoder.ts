@@ -71,43 +71,51 @@ export interface BatchInput {
   timestamp?: number;
 }
 
-/** A key, value or header field with its encoded length (-1: null). */
-interface Field {
-  data: Bytes | null;
-  length: number;
+/** The encoded length of a key, value or header value; -1 for null. */
+function byteLength(data: Bytes | null): number {
+  if (data === null) return -1;
+  return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
 }
 
-const NULL_FIELD: Field = { data: null, length: -1 };
-
-function fieldOf(data: Bytes | null): Field {
-  if (data === null) return NULL_FIELD;
-  return { data, length: typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length };
+function fieldSize(length: number): number {
+  return length < 0 ? 1 : varintSize(length) + length;
 }
 
-function fieldSize(field: Field): number {
-  return field.length < 0 ? varintSize(-1) : varintSize(field.length) + field.length;
+/**
+ * Writes `length` bytes of `data` (no length prefix); `text` is a Buffer over the same memory as
+ * `buf`. A string whose UTF-8 length is its length is ASCII, whose UTF-8 and Latin-1 bytes are the
+ * same, and writing them as Latin-1 costs ~30% less than as UTF-8 for a 100-byte value (measured:
+ * 180 ns against 260): on the HTTP front that is ~8 us of every 100-message request.
+ */
+function writeBytes(buf: Uint8Array, text: Buffer, pos: number, data: Bytes, length: number): number {
+  if (typeof data !== 'string') buf.set(data, pos);
+  else if (length === data.length) text.write(data, pos, length, 'latin1');
+  else text.write(data, pos, length, 'utf8');
+  return pos + length;
 }
 
-/** Writes the field's bytes (no length); `text` is a Buffer over the same memory as `buf`. */
-function writeBytes(buf: Uint8Array, text: Buffer, pos: number, field: Field): number {
-  const data = field.data!;
-  if (typeof data === 'string') text.write(data, pos, field.length, 'utf8');
-  else buf.set(data, pos);
-  return pos + field.length;
+function writeNullable(buf: Uint8Array, text: Buffer, pos: number, data: Bytes | null, length: number): number {
+  if (length < 0) return writeVarint(buf, pos, -1);
+  pos = writeVarint(buf, pos, length);
+  return writeBytes(buf, text, pos, data!, length);
 }
 
-function writeNullable(buf: Uint8Array, text: Buffer, pos: number, field: Field): number {
-  if (field.length < 0) return writeVarint(buf, pos, -1);
-  pos = writeVarint(buf, pos, field.length);
-  return writeBytes(buf, text, pos, field);
-}
+/**
+ * Per-record lengths between the sizing pass and the writing pass, reused by every call (the
+ * encoder is synchronous, and each thread has its own module instance): at 100 messages a request
+ * the per-record objects this replaces were a third of the encoder's time. Header lengths are
+ * measured again when written; headers are rare and Buffer.byteLength is cheap.
+ */
+let keyLengths = new Int32Array(1024);
+let valueLengths = new Int32Array(1024);
+let bodySizes = new Int32Array(1024);
 
-interface PreparedRecord {
-  key: Field;
-  value: Field;
-  headers: { key: Field; value: Field }[];
-  timestampDelta: number;
-  bodySize: number;
+function reserve(records: number): void {
+  if (keyLengths.length >= records) return;
+  const n = 1 << Math.ceil(Math.log2(records));
+  keyLengths = new Int32Array(n);
+  valueLengths = new Int32Array(n);
+  bodySizes = new Int32Array(n);
 }
 
 /** Encodes one batch; its CRC is computed, its baseOffset is whatever `input` says (default 0). */
@@ -127,18 +135,23 @@ export function encodeRecordBatch(input: BatchInput): Uint8Array {
     if (ts > maxTimestamp) maxTimestamp = ts;
   }
 
-  const prepared: PreparedRecord[] = new Array(records.length);
+  reserve(records.length);
   let size = RECORDS;
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
-    const key = fieldOf(record.key ?? null);
-    const value = fieldOf(record.value);
-    const headers = record.headers === undefined || record.headers.length === 0 ? [] : record.headers.map((h) => ({ key: fieldOf(h.key), value: fieldOf(h.value) }));
-    const timestampDelta = (record.timestamp ?? now) - baseTimestamp;
-    let bodySize = 1 + varlongSize(timestampDelta) + varintSize(i) + fieldSize(key) + fieldSize(value);
-    bodySize += varintSize(headers.length);
-    for (const h of headers) bodySize += varintSize(h.key.length) + h.key.length + fieldSize(h.value);
-    prepared[i] = { key, value, headers, timestampDelta, bodySize };
+    const keyLength = byteLength(record.key ?? null);
+    const valueLength = byteLength(record.value);
+    let bodySize = 1 + varlongSize((record.timestamp ?? now) - baseTimestamp) + varintSize(i) + fieldSize(keyLength) + fieldSize(valueLength);
+    const headers = record.headers;
+    const headerCount = headers === undefined ? 0 : headers.length;
+    bodySize += varintSize(headerCount);
+    for (let h = 0; h < headerCount; h++) {
+      const header = headers![h];
+      bodySize += fieldSize(Buffer.byteLength(header.key, 'utf8')) + fieldSize(byteLength(header.value));
+    }
+    keyLengths[i] = keyLength;
+    valueLengths[i] = valueLength;
+    bodySizes[i] = bodySize;
     size += varintSize(bodySize) + bodySize;
   }
 
@@ -162,21 +175,26 @@ export function encodeRecordBatch(input: BatchInput): Uint8Array {
   writeInt32(buf, RECORD_COUNT, records.length);
 
   let pos = RECORDS;
-  for (let i = 0; i < prepared.length; i++) {
-    const r = prepared[i];
-    pos = writeVarint(buf, pos, r.bodySize);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    pos = writeVarint(buf, pos, bodySizes[i]);
     buf[pos++] = 0; // record attributes: unused in v2
-    pos = writeVarlong(buf, pos, r.timestampDelta);
+    pos = writeVarlong(buf, pos, (record.timestamp ?? now) - baseTimestamp);
     pos = writeVarint(buf, pos, i);
-    pos = writeNullable(buf, text, pos, r.key);
-    pos = writeNullable(buf, text, pos, r.value);
-    pos = writeVarint(buf, pos, r.headers.length);
-    for (const h of r.headers) {
-      pos = writeVarint(buf, pos, h.key.length);
-      pos = writeBytes(buf, text, pos, h.key);
-      pos = writeNullable(buf, text, pos, h.value);
+    pos = writeNullable(buf, text, pos, record.key ?? null, keyLengths[i]);
+    pos = writeNullable(buf, text, pos, record.value, valueLengths[i]);
+    const headers = record.headers;
+    const headerCount = headers === undefined ? 0 : headers.length;
+    pos = writeVarint(buf, pos, headerCount);
+    for (let h = 0; h < headerCount; h++) {
+      const header = headers![h];
+      const keyLength = Buffer.byteLength(header.key, 'utf8');
+      pos = writeVarint(buf, pos, keyLength);
+      pos = writeBytes(buf, text, pos, header.key, keyLength);
+      pos = writeNullable(buf, text, pos, header.value, byteLength(header.value));
     }
   }
+  if (pos !== size) throw new Error(`record batch encoder wrote ${pos} bytes of ${size}`);
   writeInt32(buf, CRC, crc32c(buf, CRC_START, size - CRC_START));
   return buf;
 }

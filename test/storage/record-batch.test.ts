@@ -72,8 +72,12 @@ describe('RecordBatch v2 encoding', () => {
   });
 
   it('writes string keys, values and headers as their UTF-8 bytes (TextEncoder\'s), lone surrogates as U+FFFD', () => {
-    // Strings of any UTF-16 code units: astral characters, and surrogates without their pair.
-    const text = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+    // Strings of any UTF-16 code units: astral characters, and surrogates without their pair; and,
+    // as often, of units below U+0180, so that many are all ASCII (written as Latin-1, the fast
+    // path) and many hold a Latin-1 letter such as é (one unit, two UTF-8 bytes: not that path).
+    const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+    const lowUnit = fc.integer({ min: 0, max: 0x17f }).map((c) => String.fromCharCode(c));
+    const text = fc.oneof(fc.string({ unit: anyUnit, maxLength: 40 }), fc.string({ unit: lowUnit, maxLength: 40 }), fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 200 }));
     const utf8 = (s: string) => new TextEncoder().encode(s);
     const bytes = (s: string) => Buffer.from(utf8(s)); // the decoder hands out Buffer views
     fc.assert(

@@ -103,7 +103,7 @@ export function produceRoute(ctx: HttpContext): Route {
       if (partition >= topic.partitions) throw unknownPartition(topic.name, partition, topic.partitions);
       let group = groups.get(partition);
       if (group === undefined) groups.set(partition, (group = { partition, records: [], indices: [] }));
-      group.records.push({ key: m.key, value: m.value, headers: m.headers });
+      group.records.push(m); // a ProduceMessage is a RecordInput: no copy per message
       group.indices.push(i);
     }
 
